@@ -1,0 +1,3 @@
+module github.com/idemproxy/idemproxy
+
+go 1.26
