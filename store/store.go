@@ -39,10 +39,12 @@ type Store interface {
 	// action). Deleting an absent key is not an error.
 	Delete(ctx context.Context, key Key) error
 
-	// Wait blocks until the record of key is no longer IN_PROGRESS under a
-	// live lease (finished, released, deleted, expired or abandoned), or ctx
-	// ends, in which case it returns ctx.Err(). It does not poll the record
-	// in a busy loop. The caller claims again to learn the outcome.
+	// Wait blocks until the IN_PROGRESS record of key is finished, released
+	// or deleted, or ctx ends (then it returns ctx.Err()). It returns nil at
+	// once when the record is absent or not IN_PROGRESS. It does not poll in
+	// a busy loop, and it does not watch the lease: an owner that dies
+	// notifies nobody, so callers bound ctx by the lease time left
+	// (ClaimResult.RetryAfter) and claim again to learn the outcome.
 	Wait(ctx context.Context, key Key) error
 
 	// Ping reports whether the store is reachable.
