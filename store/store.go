@@ -24,9 +24,7 @@ type Store interface {
 
 	// Finish turns the IN_PROGRESS record held by req.Owner into COMPLETED
 	// or FAILED, kept for req.TTL. ErrNotOwner when the record is gone,
-	// finished, or held by another owner. The same owner finishing again
-	// with the same state (a client-side retry after a lost reply) is not
-	// an error. Finish does not keep req.Response's slices or maps after it
+	// finished, or held by another owner. Finish does not keep req.Response's slices or maps after it
 	// returns: the caller reuses its buffers.
 	Finish(ctx context.Context, req FinishRequest) error
 
