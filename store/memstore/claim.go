@@ -1,0 +1,77 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// Claim implements store.Store. It fails with an error that is not a store
+// sentinel when req has no owner or a non-positive lease or TTL: that is a
+// caller's bug, not an answer about the key.
+func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
+	if err := req.Key.Validate(); err != nil {
+		return store.ClaimResult{}, err
+	}
+	if req.Owner == "" || req.Lease <= 0 || req.TTL <= 0 {
+		return store.ClaimResult{}, fmt.Errorf("memstore: claim needs an owner, a lease and a TTL, got owner %q, lease %v, TTL %v", req.Owner, req.Lease, req.TTL)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+
+	r := s.lookup(req.Key, now)
+	if r == nil {
+		if err := s.makeRoom(now); err != nil {
+			return store.ClaimResult{}, err
+		}
+		// Sample before inserting, so the sweep never looks at the new
+		// record.
+		s.sweepSample(now)
+		r = &record{fingerprint: req.Fingerprint, done: make(chan struct{})}
+		s.hold(r, req, now, s.nextVersion(now))
+		s.records[req.Key] = r
+		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil
+	}
+
+	// The fingerprint first: a different request learns nothing else.
+	if r.fingerprint != req.Fingerprint {
+		return store.ClaimResult{Outcome: store.Mismatch}, nil
+	}
+	switch r.state {
+	case store.Completed:
+		if r.response == nil {
+			return store.ClaimResult{Outcome: store.NotReplayable, Status: r.status}, nil
+		}
+		return store.ClaimResult{Outcome: store.Replay, Status: r.status, Response: cloneResponse(r.response)}, nil
+	case store.Failed:
+		return store.ClaimResult{Outcome: store.PreviouslyFailed, Status: r.status}, nil
+	}
+
+	switch {
+	case r.owner == req.Owner:
+		// The owner's own claim again (a retry after a lost reply): the
+		// same claim, so the same version, with its lease counted afresh.
+		s.hold(r, req, now, r.version)
+		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil
+	case now.Before(r.leaseUntil):
+		return store.ClaimResult{Outcome: store.Busy, RetryAfter: r.leaseUntil.Sub(now)}, nil
+	case !req.TakeOver:
+		return store.ClaimResult{Outcome: store.Abandoned}, nil
+	}
+	// Take over: r keeps its done channel, so waiters go on waiting for
+	// the new owner to finish.
+	s.hold(r, req, now, s.nextVersion(now))
+	return store.ClaimResult{Outcome: store.Claimed, Version: r.version, TookOver: true}, nil
+}
+
+// hold makes r an IN_PROGRESS claim of req at version. Called with s.mu held.
+func (s *Store) hold(r *record, req store.ClaimRequest, now time.Time, version int64) {
+	r.state = store.InProgress
+	r.owner = req.Owner
+	r.version = version
+	r.leaseUntil = now.Add(req.Lease)
+	s.expireAt(r, now.Add(max(req.TTL, req.Lease)))
+}

@@ -1,0 +1,152 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// owned returns the IN_PROGRESS record of key held by owner, or
+// store.ErrNotOwner. Called with s.mu held.
+func (s *Store) owned(key store.Key, owner string, now time.Time) (*record, error) {
+	r := s.lookup(key, now)
+	if r == nil || r.state != store.InProgress || r.owner != owner {
+		return nil, store.ErrNotOwner
+	}
+	return r, nil
+}
+
+// Renew implements store.Store. A lapsed lease that nobody took over is
+// still the owner's to renew.
+func (s *Store) Renew(_ context.Context, key store.Key, owner string, lease time.Duration) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	if lease <= 0 {
+		return fmt.Errorf("memstore: renew needs a positive lease, got %v", lease)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	r, err := s.owned(key, owner, now)
+	if err != nil {
+		return err
+	}
+	r.leaseUntil = now.Add(lease)
+	if r.expiresAt.Before(r.leaseUntil) {
+		s.expireAt(r, r.leaseUntil)
+	}
+	return nil
+}
+
+// Finish implements store.Store. A FAILED record keeps no response, since it
+// is never replayed.
+func (s *Store) Finish(_ context.Context, req store.FinishRequest) error {
+	if err := req.Key.Validate(); err != nil {
+		return err
+	}
+	if req.State != store.Completed && req.State != store.Failed || req.TTL <= 0 {
+		return fmt.Errorf("memstore: finish needs state COMPLETED or FAILED and a positive TTL, got %v, TTL %v", req.State, req.TTL)
+	}
+	// Copy before taking the lock: the body may be large.
+	var resp *store.Response
+	if req.State == store.Completed {
+		resp = cloneResponse(req.Response)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	r, err := s.owned(req.Key, req.Owner, now)
+	if err != nil {
+		return err
+	}
+	r.state = req.State
+	r.status = req.Status
+	r.response = resp
+	r.leaseUntil = time.Time{}
+	s.expireAt(r, now.Add(req.TTL))
+	close(r.done)
+	return nil
+}
+
+// Release implements store.Store.
+func (s *Store) Release(_ context.Context, key store.Key, owner string) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.owned(key, owner, s.now())
+	if err != nil {
+		return err
+	}
+	s.remove(key, r)
+	return nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, key store.Key) (store.Record, error) {
+	if err := key.Validate(); err != nil {
+		return store.Record{}, err
+	}
+	s.mu.Lock()
+	r := s.lookup(key, s.now())
+	if r == nil {
+		s.mu.Unlock()
+		return store.Record{}, store.ErrNotFound
+	}
+	rec := store.Record{
+		State:       r.state,
+		Fingerprint: r.fingerprint,
+		Owner:       r.owner,
+		Version:     r.version,
+		LeaseUntil:  r.leaseUntil,
+		ExpiresAt:   r.expiresAt,
+		Status:      r.status,
+	}
+	// A finished record's response never changes again, so it may be copied
+	// outside the lock.
+	resp := r.response
+	s.mu.Unlock()
+	rec.Response = cloneResponse(resp)
+	return rec, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(_ context.Context, key store.Key) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.lookup(key, s.now()); r != nil {
+		s.remove(key, r)
+	}
+	return nil
+}
+
+// Wait implements store.Store.
+func (s *Store) Wait(ctx context.Context, key store.Key) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r := s.lookup(key, s.now())
+	if r == nil || r.state != store.InProgress {
+		s.mu.Unlock()
+		return nil
+	}
+	done := r.done
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ping implements store.Store; an in-process store is always reachable.
+func (s *Store) Ping(context.Context) error { return nil }
