@@ -1,0 +1,62 @@
+package middleware
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+// errBodyTooLarge reports a request body past the route's MaxRequestBody.
+var errBodyTooLarge = errors.New("request body too large")
+
+// readBody reads the whole request body, up to limit bytes; past it,
+// errBodyTooLarge. A declared Content-Length past the limit is refused
+// before anything is read, and one within it sizes the buffer exactly.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge
+	}
+	buf := make([]byte, 0, max(r.ContentLength+1, 512))
+	// Read one byte past the limit to tell "exactly limit" from "more".
+	lr := io.LimitedReader{R: r.Body, N: limit + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, errBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// getBuf returns a pooled buffer for a response capture.
+func (m *Middleware) getBuf() *[]byte {
+	if b, ok := m.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+// putBuf returns a buffer to the pool unless it grew past maxPooledBuf, so
+// one huge body does not pin its memory for the life of the process.
+func (m *Middleware) putBuf(b *[]byte) {
+	if cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	m.bufs.Put(b)
+}
+
+const maxPooledBuf = 64 << 10

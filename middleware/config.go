@@ -1,0 +1,318 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds the middleware's optional settings. Its zero value is usable:
+// every field's doc says its default.
+type Config struct {
+	// Policy is the default policy of every route; a Route's own Policy
+	// overrides it field by field.
+	Policy
+
+	// Routes lists the covered routes, first match wins. A request that
+	// matches no route passes through untouched. Default: one route named
+	// "default" covering every path.
+	Routes []Route
+
+	// HeaderName is the request header carrying the key.
+	// Default: "Idempotency-Key".
+	HeaderName string
+
+	// FencingHeader is the request header that carries the claim's fencing
+	// token (store.ClaimResult.Version) to the handler, for upstreams that
+	// want to refuse a stale owner themselves. Default: "Idempotency-Fencing-Token".
+	FencingHeader string
+
+	// Registerer receives the middleware's metrics. Default: nil, metrics
+	// are not registered (never the global registry behind your back).
+	Registerer prometheus.Registerer
+
+	// Logger receives warnings (store errors, fail-open passes, lost
+	// leases). Keys and bodies are never logged raw. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Route is one covered route.
+type Route struct {
+	// Name labels the route in metrics; routes never label metrics by raw
+	// path, so cardinality stays bounded. Default: the route's Path or
+	// PathPrefix.
+	Name string
+	// Path matches the whole request path; a segment written {name}
+	// matches any one non-empty segment ("/orders/{id}/cancel").
+	Path string
+	// PathPrefix matches every path starting with it. With neither Path nor
+	// PathPrefix the route matches every path.
+	PathPrefix string
+	// Methods are the covered methods. Default: POST and PATCH.
+	Methods []string
+	// Policy overrides the Config's Policy field by field.
+	Policy Policy
+}
+
+// Policy holds the settings a route may override. A zero field inherits the
+// Config's value, and then the default.
+type Policy struct {
+	// Key is KeyRequired (a missing key → 400) or KeyOptional (a missing key
+	// passes through, counted as bypassed). Default: KeyOptional.
+	Key KeyRule
+	// Scope is where a caller's identity comes from: "header:<Name>" (the
+	// value is hashed, never stored raw; a request without the header is
+	// in the anonymous scope), "json:<RFC 6901 pointer>" (a body field,
+	// e.g. "json:/customer_id"; a request without it → 400), or "none".
+	// Default: "header:Authorization".
+	Scope string
+	// FingerprintHeaders are request headers that, with method, path,
+	// query and body, make two requests "the same". Default: none.
+	FingerprintHeaders []string
+	// Body is BodyRaw (the bytes) or BodyJSON (canonical JSON: key order
+	// and whitespace do not matter; a body that is not JSON is taken raw).
+	// Default: BodyRaw.
+	Body BodyMode
+	// MaxRequestBody bounds the request body read for the fingerprint;
+	// past it → 413. Default: 1 MiB.
+	MaxRequestBody int64
+	// MaxResponseBody bounds the captured response; a larger response is
+	// still delivered whole, but recorded as not replayable. Default: 1 MiB.
+	MaxResponseBody int64
+	// TTL is how long a record is kept. Default: 24h.
+	TTL time.Duration
+	// Lease is how long a claim holds the key without renewal; it is
+	// renewed every Lease/3 while the handler runs. Default: 10s.
+	Lease time.Duration
+	// HandlerTimeout bounds the handler once the key is claimed: the
+	// handler no longer sees the client's cancellation, only this.
+	// Default: 30s.
+	HandlerTimeout time.Duration
+	// InProgress is InProgressReject (409 + Retry-After) or InProgressWait
+	// (block up to WaitTimeout for the owner, then replay its response).
+	// Default: InProgressReject.
+	InProgress InProgressMode
+	// WaitTimeout bounds a wait in InProgressWait mode; past it → 409.
+	// Default: 10s.
+	WaitTimeout time.Duration
+	// OnAbandoned is AbandonedReject (409: the owner died, the outcome is
+	// unknown, use a new key) or AbandonedRetry (take the key over and run
+	// the handler again). Default: AbandonedReject.
+	OnAbandoned AbandonedMode
+	// Statuses maps a status ("503") or a class ("5xx") to the action on
+	// finish; an exact status beats its class, which beats the defaults:
+	// 2xx and 3xx replay; 400, 401, 403, 404, 405, 413, 415, 422 and 429
+	// release; every other 4xx and 5xx fail.
+	Statuses map[string]Action
+	// FailMode is FailClosed (store trouble → 503 + Retry-After, the
+	// handler is not called) or FailOpen (pass through unprotected,
+	// counted and logged). Default: FailClosed.
+	FailMode FailMode
+	// StoreTimeout bounds each store operation. Default: 2s.
+	StoreTimeout time.Duration
+	// ReplayExcludeHeaders are response headers that are neither stored nor
+	// replayed. Default: the hop-by-hop headers, Set-Cookie, Date and
+	// Content-Length.
+	ReplayExcludeHeaders []string
+}
+
+// KeyRule says whether a route requires a key.
+type KeyRule string
+
+// BodyMode says how the body enters the fingerprint.
+type BodyMode string
+
+// InProgressMode says what a request does when its key is held by another.
+type InProgressMode string
+
+// AbandonedMode says what a request does when its key's owner died.
+type AbandonedMode string
+
+// FailMode says what a request does when the store is unreachable.
+type FailMode string
+
+// Action is what finishing does with a response status.
+type Action string
+
+// The values of the policy enums.
+const (
+	KeyRequired KeyRule = "required"
+	KeyOptional KeyRule = "optional"
+
+	BodyRaw  BodyMode = "raw"
+	BodyJSON BodyMode = "json"
+
+	InProgressReject InProgressMode = "reject"
+	InProgressWait   InProgressMode = "wait"
+
+	AbandonedReject AbandonedMode = "reject"
+	AbandonedRetry  AbandonedMode = "retry"
+
+	FailClosed FailMode = "closed"
+	FailOpen   FailMode = "open"
+
+	// ActionReplay records the response as completed; retries replay it.
+	ActionReplay Action = "replay"
+	// ActionFail records the status as failed; retries get 409.
+	ActionFail Action = "fail"
+	// ActionRelease deletes the record; the same key may be retried.
+	ActionRelease Action = "release"
+)
+
+// defaultPolicy holds the documented defaults.
+var defaultPolicy = Policy{
+	Key:             KeyOptional,
+	Scope:           "header:Authorization",
+	Body:            BodyRaw,
+	MaxRequestBody:  1 << 20,
+	MaxResponseBody: 1 << 20,
+	TTL:             24 * time.Hour,
+	Lease:           10 * time.Second,
+	HandlerTimeout:  30 * time.Second,
+	InProgress:      InProgressReject,
+	WaitTimeout:     10 * time.Second,
+	OnAbandoned:     AbandonedReject,
+	FailMode:        FailClosed,
+	StoreTimeout:    2 * time.Second,
+	ReplayExcludeHeaders: []string{
+		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Set-Cookie", "Date", "Content-Length",
+	},
+}
+
+// inherit returns p with every zero field taken from parent.
+func (p Policy) inherit(parent Policy) Policy {
+	pick(&p.Key, parent.Key)
+	pick(&p.Scope, parent.Scope)
+	pick(&p.Body, parent.Body)
+	pick(&p.MaxRequestBody, parent.MaxRequestBody)
+	pick(&p.MaxResponseBody, parent.MaxResponseBody)
+	pick(&p.TTL, parent.TTL)
+	pick(&p.Lease, parent.Lease)
+	pick(&p.HandlerTimeout, parent.HandlerTimeout)
+	pick(&p.InProgress, parent.InProgress)
+	pick(&p.WaitTimeout, parent.WaitTimeout)
+	pick(&p.OnAbandoned, parent.OnAbandoned)
+	pick(&p.FailMode, parent.FailMode)
+	pick(&p.StoreTimeout, parent.StoreTimeout)
+	if p.FingerprintHeaders == nil {
+		p.FingerprintHeaders = parent.FingerprintHeaders
+	}
+	if p.ReplayExcludeHeaders == nil {
+		p.ReplayExcludeHeaders = parent.ReplayExcludeHeaders
+	}
+	// Status actions merge: the route's entries beat the parent's.
+	if len(parent.Statuses) > 0 {
+		merged := make(map[string]Action, len(parent.Statuses)+len(p.Statuses))
+		for k, v := range parent.Statuses {
+			merged[k] = v
+		}
+		for k, v := range p.Statuses {
+			merged[k] = v
+		}
+		p.Statuses = merged
+	}
+	return p
+}
+
+func pick[T comparable](field *T, parent T) {
+	var zero T
+	if *field == zero {
+		*field = parent
+	}
+}
+
+// validate reports every problem of a fully inherited policy, each naming
+// its field under prefix.
+func (p Policy) validate(prefix string) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s: "+format, append([]any{prefix, field}, args...)...))
+	}
+	oneOf := func(field, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		bad(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+	oneOf("Key", string(p.Key), string(KeyRequired), string(KeyOptional))
+	oneOf("Body", string(p.Body), string(BodyRaw), string(BodyJSON))
+	oneOf("InProgress", string(p.InProgress), string(InProgressReject), string(InProgressWait))
+	oneOf("OnAbandoned", string(p.OnAbandoned), string(AbandonedReject), string(AbandonedRetry))
+	oneOf("FailMode", string(p.FailMode), string(FailClosed), string(FailOpen))
+	if _, err := parseScope(p.Scope); err != nil {
+		bad("Scope", "%v", err)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"MaxRequestBody", p.MaxRequestBody}, {"MaxResponseBody", p.MaxResponseBody}} {
+		if f.v < 0 {
+			bad(f.name, "must be positive, got %d", f.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"TTL", p.TTL}, {"Lease", p.Lease}, {"HandlerTimeout", p.HandlerTimeout}, {"WaitTimeout", p.WaitTimeout}, {"StoreTimeout", p.StoreTimeout}} {
+		if f.v < 0 {
+			bad(f.name, "must be positive, got %s", f.v)
+		}
+	}
+	if p.Lease > 0 && p.Lease < 10*time.Millisecond {
+		bad("Lease", "must be at least 10ms to be renewable, got %s", p.Lease)
+	}
+	if p.TTL > 0 && p.TTL < p.Lease {
+		bad("TTL", "%s is shorter than the lease %s", p.TTL, p.Lease)
+	}
+	if _, err := newStatusTable(p.Statuses); err != nil {
+		bad("Statuses", "%v", err)
+	}
+	for _, h := range p.FingerprintHeaders {
+		if !validHeaderName(h) {
+			bad("FingerprintHeaders", "%q is not a header name", h)
+		}
+	}
+	return errs
+}
+
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// errorsJoin joins config errors into one, nil when there are none.
+func errorsJoin(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("middleware: invalid config: %w", errors.Join(errs...))
+}
+
+// canonicalMethods returns methods upper-cased, defaulting to POST, PATCH.
+func canonicalMethods(methods []string) []string {
+	if len(methods) == 0 {
+		return []string{http.MethodPost, http.MethodPatch}
+	}
+	out := make([]string, len(methods))
+	for i, m := range methods {
+		out[i] = strings.ToUpper(m)
+	}
+	return out
+}

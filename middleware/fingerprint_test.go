@@ -1,0 +1,87 @@
+package middleware
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+func TestFingerprintTellsRequestsApart(t *testing.T) {
+	t.Parallel()
+	type req struct {
+		method, target, body string
+		header               http.Header
+	}
+	base := req{method: "POST", target: "/orders?x=1", body: `{"a":1,"b":[1,2]}`, header: http.Header{"X-Tenant": {"t1"}}}
+	tests := []struct {
+		name     string
+		other    req
+		bodyMode BodyMode
+		same     bool
+	}{
+		{name: "identical", other: base, same: true},
+		{name: "method", other: req{"PATCH", base.target, base.body, base.header}},
+		{name: "path", other: req{base.method, "/orders/x?x=1", base.body, base.header}},
+		{name: "query", other: req{base.method, "/orders?x=2", base.body, base.header}},
+		{name: "body", other: req{base.method, base.target, `{"a":2,"b":[1,2]}`, base.header}},
+		{name: "selected header", other: req{base.method, base.target, base.body, http.Header{"X-Tenant": {"t2"}}}},
+		{name: "other header ignored", other: req{base.method, base.target, base.body, http.Header{"X-Tenant": {"t1"}, "User-Agent": {"x"}}}, same: true},
+		{name: "raw mode sees key order", other: req{base.method, base.target, `{"b":[1,2],"a":1}`, base.header}},
+		{name: "json mode ignores key order and space", other: req{base.method, base.target, "{ \"b\": [1, 2],\n \"a\": 1 }", base.header}, bodyMode: BodyJSON, same: true},
+		{name: "json mode keeps array order", other: req{base.method, base.target, `{"a":1,"b":[2,1]}`, base.header}, bodyMode: BodyJSON},
+		{name: "json mode keeps numbers as written", other: req{base.method, base.target, `{"a":1.0,"b":[1,2]}`, base.header}, bodyMode: BodyJSON},
+		{name: "path and query boundary", other: req{base.method, "/orders%3Fx=1", base.body, base.header}},
+	}
+	fp := func(rq req, mode BodyMode) store.Fingerprint {
+		r := httptest.NewRequest(rq.method, rq.target, nil)
+		r.Header = rq.header
+		var doc any
+		if mode == BodyJSON {
+			doc = decodeJSON([]byte(rq.body))
+		}
+		return fingerprint(r, []string{"x-tenant"}, []byte(rq.body), doc)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := fp(base, tc.bodyMode), fp(tc.other, tc.bodyMode)
+			if (a == b) != tc.same {
+				t.Errorf("fingerprints equal = %v, want %v", a == b, tc.same)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONRejectsTrailingData(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"a":1}{"a":2}`, `{"a":1} x`, `not json`, ``} {
+		if doc := decodeJSON([]byte(body)); doc != nil {
+			t.Errorf("decodeJSON(%q) = %v, want nil (taken raw)", body, doc)
+		}
+	}
+}
+
+// FuzzStorageKey checks that storage keys are valid store keys and that
+// distinct (scope kind, scope value, key) triples never collide into one
+// storage key: the scope and key are length-prefixed and hashed separately.
+func FuzzStorageKey(f *testing.F) {
+	f.Add(byte('h'), "Bearer a", "k1", byte('h'), "Bearer a:k", "1")
+	f.Add(byte('j'), `"c1"`, "k", byte('h'), `"c1"`, "k")
+	f.Add(byte('n'), "", "{x}", byte('n'), "", "{x}:")
+	f.Fuzz(func(t *testing.T, k1 byte, s1, key1 string, k2 byte, s2, key2 string) {
+		a := storageKey(scopeKind(k1), s1, key1)
+		b := storageKey(scopeKind(k2), s2, key2)
+		for _, k := range []store.Key{a, b} {
+			if err := k.Validate(); err != nil {
+				t.Fatalf("storage key %v is invalid: %v", k, err)
+			}
+		}
+		same := k1 == k2 && s1 == s2 && key1 == key2
+		if (a == b) != same {
+			t.Fatalf("storageKey(%q,%q,%q) = %v and storageKey(%q,%q,%q) = %v: equal %v, inputs equal %v",
+				k1, s1, key1, a, k2, s2, key2, b, a == b, same)
+		}
+	})
+}

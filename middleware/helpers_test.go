@@ -1,0 +1,205 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/idemproxy/idemproxy/store"
+	"github.com/idemproxy/idemproxy/store/memstore"
+)
+
+// fakeClock is the memory store's clock in tests: leases and TTLs pass when
+// the test says so, never by sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// spyStore wraps a real store: it counts operations, can fail them all, and
+// reports renewals on a channel. It is a fake of our own port, not of Redis.
+type spyStore struct {
+	store.Store
+	ops     atomic.Int64
+	fail    atomic.Bool
+	renewed chan struct{} // receives after each successful Renew, if set
+}
+
+var errStoreDown = errors.New("spy: store down")
+
+func (s *spyStore) op() error {
+	s.ops.Add(1)
+	if s.fail.Load() {
+		return errStoreDown
+	}
+	return nil
+}
+
+func (s *spyStore) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
+	if err := s.op(); err != nil {
+		return store.ClaimResult{}, err
+	}
+	return s.Store.Claim(ctx, req)
+}
+
+func (s *spyStore) Renew(ctx context.Context, key store.Key, owner string, lease time.Duration) error {
+	if err := s.op(); err != nil {
+		return err
+	}
+	err := s.Store.Renew(ctx, key, owner, lease)
+	if err == nil && s.renewed != nil {
+		select {
+		case s.renewed <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+func (s *spyStore) Finish(ctx context.Context, req store.FinishRequest) error {
+	if err := s.op(); err != nil {
+		return err
+	}
+	return s.Store.Finish(ctx, req)
+}
+
+func (s *spyStore) Release(ctx context.Context, key store.Key, owner string) error {
+	if err := s.op(); err != nil {
+		return err
+	}
+	return s.Store.Release(ctx, key, owner)
+}
+
+func (s *spyStore) Wait(ctx context.Context, key store.Key) error {
+	if err := s.op(); err != nil {
+		return err
+	}
+	return s.Store.Wait(ctx, key)
+}
+
+// env is one middleware over a fresh memory store, with its own registry.
+type env struct {
+	t     *testing.T
+	clock *fakeClock
+	mem   *memstore.Store
+	spy   *spyStore
+	reg   *prometheus.Registry
+	mw    *Middleware
+	h     http.Handler
+	calls atomic.Int64 // how often the orders handler ran
+}
+
+func newEnv(t *testing.T, cfg Config, next func(e *env) http.Handler) *env {
+	t.Helper()
+	e := &env{t: t, clock: &fakeClock{now: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}, reg: prometheus.NewRegistry()}
+	mem, err := memstore.New(memstore.Config{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mem, e.spy = mem, &spyStore{Store: mem}
+	cfg.Registerer = e.reg
+	if e.mw, err = New(e.spy, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if next == nil {
+		next = ordersHandler
+	}
+	e.h = e.mw.Handler(next(e))
+	return e
+}
+
+// ordersHandler stands in for an order API: every execution gets a new
+// order number, so a replay is told from a re-execution by its body. The
+// status comes from the X-Want-Status request header (default 201).
+func ordersHandler(e *env) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := e.calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		status := http.StatusCreated
+		if s := r.Header.Get("X-Want-Status"); s != "" {
+			status, _ = strconv.Atoi(s)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Location", fmt.Sprintf("/orders/%d", n))
+		w.Header().Set("Set-Cookie", "session=secret")
+		w.Header().Set("Date", "Sat, 28 Nov 2026 00:00:00 GMT")
+		w.Header().Add("X-Multi", "a")
+		w.Header().Add("X-Multi", "b")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"order":%d,"echo":%q,"fence":%q}`, n, body, r.Header.Get("Idempotency-Fencing-Token"))
+	})
+}
+
+// request describes one test request.
+type request struct {
+	method string // default POST
+	path   string // default /orders
+	key    string // Idempotency-Key; "" sends none
+	lines  []string
+	body   string
+	header http.Header
+}
+
+func (e *env) do(rq request) *httptest.ResponseRecorder {
+	e.t.Helper()
+	r := httptest.NewRequest(orDefault(rq.method, http.MethodPost), orDefault(rq.path, "/orders"), stringsReader(rq.body))
+	for k, vs := range rq.header {
+		r.Header[k] = vs
+	}
+	if rq.key != "" {
+		r.Header.Set("Idempotency-Key", rq.key)
+	}
+	if rq.lines != nil {
+		r.Header["Idempotency-Key"] = rq.lines
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+func stringsReader(s string) io.Reader {
+	if s == "" {
+		return nil
+	}
+	return &stringReader{s: s}
+}
+
+// stringReader hides its length, so requests look chunked (ContentLength -1)
+// unless a test sets one; the body limit must hold either way.
+type stringReader struct{ s string }
+
+func (r *stringReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+func (e *env) outcome(route string, o Outcome) float64 {
+	return testutil.ToFloat64(e.mw.metrics.requests.WithLabelValues(route, string(o)))
+}

@@ -1,0 +1,111 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Outcome labels a request in metrics: what the middleware did with it.
+type Outcome string
+
+// The outcomes (DESIGN §5).
+const (
+	OutcomeExecuted       Outcome = "executed"        // handler ran; completed or failed recorded
+	OutcomeReleased       Outcome = "released"        // handler ran; record released
+	OutcomeReplayed       Outcome = "replayed"        // stored response replayed
+	OutcomeWaited         Outcome = "waited"          // waited for the owner, then replayed
+	OutcomeConflict       Outcome = "conflict"        // 409 in progress
+	OutcomeMismatch       Outcome = "mismatch"        // 422 key reused
+	OutcomeFailedRejected Outcome = "failed_rejected" // 409 previously failed
+	OutcomeAbandoned      Outcome = "abandoned"       // 409 owner died
+	OutcomeNotReplayable  Outcome = "not_replayable"  // 409 response was too large to keep
+	OutcomeBypassed       Outcome = "bypassed"        // no key on an optional route
+	OutcomeInvalidKey     Outcome = "invalid_key"     // 400
+	OutcomeMissingKey     Outcome = "missing_key"     // 400
+	OutcomeMissingScope   Outcome = "missing_scope"   // 400
+	OutcomeInvalidBody    Outcome = "invalid_body"    // 400 unreadable body
+	OutcomeTooLarge       Outcome = "too_large"       // 413
+	OutcomeStoreError     Outcome = "store_error"     // 503, or passed through in fail-open
+)
+
+// metrics holds the collectors; they are always updated, and registered only
+// on the caller's Registerer.
+type metrics struct {
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	storeDuration *prometheus.HistogramVec
+	storeErrors   *prometheus.CounterVec
+	inFlight      *prometheus.GaugeVec
+	responseBytes *prometheus.HistogramVec
+}
+
+const namespace = "idemproxy"
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "requests_total",
+			Help: "Requests on covered routes, by route and outcome.",
+		}, []string{"route", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "request_duration_seconds",
+			Help:    "Time from the request to the end of its response, by route and outcome.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "outcome"}),
+		storeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "store_operation_duration_seconds",
+			Help:    "Latency of store operations, by operation.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2},
+		}, []string{"operation"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_errors_total",
+			Help: "Store operations that failed (unreachable, timeout, bad reply), by operation.",
+		}, []string{"operation"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "in_flight_requests",
+			Help: "Claimed requests whose handler is running, by route.",
+		}, []string{"route"}),
+		responseBytes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "stored_response_bytes",
+			Help:    "Body sizes of the responses stored for replay, by route.",
+			Buckets: prometheus.ExponentialBuckets(64, 4, 10), // 64 B .. 16 MiB
+		}, []string{"route"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	errs := []error{
+		registerAs(reg, &m.requests), registerAs(reg, &m.duration),
+		registerAs(reg, &m.storeDuration), registerAs(reg, &m.storeErrors),
+		registerAs(reg, &m.inFlight), registerAs(reg, &m.responseBytes),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("middleware: registering metrics: %w", err)
+	}
+	return m, nil
+}
+
+// registerAs registers *c, or swaps in the collector already registered
+// under its name: a second middleware on the same registry shares the
+// first's collectors, so both count into one set of series.
+func registerAs[T prometheus.Collector](reg prometheus.Registerer, c *T) error {
+	err := reg.Register(*c)
+	var are prometheus.AlreadyRegisteredError
+	if !errors.As(err, &are) {
+		return err
+	}
+	existing, ok := are.ExistingCollector.(T)
+	if !ok {
+		return fmt.Errorf("%T is registered where %T was expected", are.ExistingCollector, *c)
+	}
+	*c = existing
+	return nil
+}
+
+func (m *metrics) observe(route string, o Outcome, start time.Time) {
+	m.requests.WithLabelValues(route, string(o)).Inc()
+	m.duration.WithLabelValues(route, string(o)).Observe(time.Since(start).Seconds())
+}
