@@ -228,12 +228,14 @@ func pick[T comparable](field *T, parent T) {
 	}
 }
 
-// validate reports every problem of a fully inherited policy, each naming
-// its field under prefix.
-func (p Policy) validate(prefix string) []error {
-	var errs []error
+// fieldError is a config problem with the field it concerns.
+type fieldError struct{ field, msg string }
+
+// validate reports every problem of a fully inherited policy.
+func (p Policy) validate() []fieldError {
+	var errs []fieldError
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s%s: "+format, append([]any{prefix, field}, args...)...))
+		errs = append(errs, fieldError{field, fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(field, v string, allowed ...string) {
 		for _, a := range allowed {
@@ -280,6 +282,21 @@ func (p Policy) validate(prefix string) []error {
 		if !validHeaderName(h) {
 			bad("FingerprintHeaders", "%q is not a header name", h)
 		}
+	}
+	return errs
+}
+
+// configErrors turns field errors into errors naming each field under
+// prefix, skipping those already reported (a route inherits the Config's
+// problems; they are reported once, at the Config).
+func configErrors(prefix string, fes []fieldError, reported map[fieldError]bool) []error {
+	var errs []error
+	for _, fe := range fes {
+		if reported[fe] {
+			continue
+		}
+		reported[fe] = true
+		errs = append(errs, fmt.Errorf("%s%s: %s", prefix, fe.field, fe.msg))
 	}
 	return errs
 }

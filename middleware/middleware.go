@@ -49,12 +49,14 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 		}
 	}
 	base := cfg.Policy.inherit(defaultPolicy)
+	reported := map[fieldError]bool{}
+	errs = append(errs, configErrors("", base.validate(), reported)...)
 	routes := cfg.Routes
 	if len(routes) == 0 {
 		routes = []Route{{Name: "default"}}
 	}
 	for i, r := range routes {
-		rt, rerrs := newRoute(r, base, i)
+		rt, rerrs := newRoute(r, base, i, reported)
 		errs = append(errs, rerrs...)
 		m.routes = append(m.routes, rt)
 	}

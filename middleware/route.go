@@ -20,10 +20,12 @@ type route struct {
 	exclude  map[string]bool // canonical names of headers not stored
 }
 
-func newRoute(r Route, parent Policy, index int) (*route, []error) {
+// newRoute resolves r under parent. Problems the parent has are in
+// reported already and are not repeated.
+func newRoute(r Route, parent Policy, index int, reported map[fieldError]bool) (*route, []error) {
 	p := r.Policy.inherit(parent)
 	prefix := "Routes[" + strconv.Itoa(index) + "]."
-	errs := p.validate(prefix)
+	errs := configErrors(prefix, p.validate(), reported)
 	if r.Path != "" && r.PathPrefix != "" {
 		errs = append(errs, fmt.Errorf("%sPath and PathPrefix: set one, not both", prefix))
 	}

@@ -1,0 +1,135 @@
+package middleware
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idemproxy/idemproxy/store/memstore"
+)
+
+func TestNewReportsEveryConfigProblemByField(t *testing.T) {
+	t.Parallel()
+	mem, err := memstore.New(memstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(mem, Config{
+		HeaderName: "bad header",
+		Policy: Policy{
+			Key: "sometimes", Scope: "cookie:x", Body: "xml", MaxRequestBody: -1,
+			TTL: time.Second, Lease: time.Minute, InProgress: "spin", OnAbandoned: "pray",
+			FailMode: "ajar", Statuses: map[string]Action{"7xx": ActionFail}, FingerprintHeaders: []string{"a b"},
+		},
+		Routes: []Route{{Path: "orders", PathPrefix: "/x", Policy: Policy{WaitTimeout: -time.Second}}},
+	})
+	if err == nil {
+		t.Fatal("New accepted a broken config")
+	}
+	for _, field := range []string{
+		"HeaderName", "\nKey:", "\nScope:", "\nBody:", "\nMaxRequestBody:",
+		"\nTTL:", "\nInProgress:", "\nOnAbandoned:", "\nFailMode:",
+		"\nStatuses:", "\nFingerprintHeaders:", "Routes[0].WaitTimeout",
+		"Routes[0].Path and PathPrefix", "Routes[0].Path:",
+	} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s:\n%v", field, err)
+		}
+	}
+	if strings.Contains(err.Error(), "Routes[0].Key") {
+		t.Errorf("a Config problem is repeated for the route that inherits it:\n%v", err)
+	}
+}
+
+func TestScopeSpecs(t *testing.T) {
+	t.Parallel()
+	for _, spec := range []string{"none", "header:Authorization", "header:X-Api-Key", "json:/customer_id", "json:/a~1b/0", "json:/"} {
+		if _, err := parseScope(spec); err != nil {
+			t.Errorf("parseScope(%q) = %v, want nil", spec, err)
+		}
+	}
+	for _, spec := range []string{"", "none:x", "header:", "header:a b", "json:", "json:customer_id", "json:/a~2", "cookie:sid"} {
+		if _, err := parseScope(spec); err == nil {
+			t.Errorf("parseScope(%q) = nil, want an error", spec)
+		}
+	}
+}
+
+func TestRouteMatching(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		route  Route
+		method string
+		path   string
+		want   bool
+	}{
+		{Route{}, "POST", "/anything", true},
+		{Route{}, "PATCH", "/x", true},
+		{Route{}, "GET", "/x", false},
+		{Route{}, "PUT", "/x", false},
+		{Route{Methods: []string{"put"}}, "PUT", "/x", true},
+		{Route{Path: "/orders"}, "POST", "/orders", true},
+		{Route{Path: "/orders"}, "POST", "/orders/", false},
+		{Route{Path: "/orders"}, "POST", "/orders/1", false},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders/42/cancel", true},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders//cancel", false},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders/42/cancel/x", false},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders/42", false},
+		{Route{PathPrefix: "/v1/"}, "POST", "/v1/payments", true},
+		{Route{PathPrefix: "/v1/"}, "POST", "/v2/payments", false},
+	}
+	for _, tc := range tests {
+		rt, errs := newRoute(tc.route, defaultPolicy, 0, map[fieldError]bool{})
+		if len(errs) > 0 {
+			t.Fatalf("newRoute(%+v): %v", tc.route, errs)
+		}
+		r := httptestRequest("")
+		r.Method, r.URL.Path = tc.method, tc.path
+		if got := rt.matches(r); got != tc.want {
+			t.Errorf("route %+v matches %s %s = %v, want %v", tc.route, tc.method, tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestMetricsCountOutcomesOnCallersRegistry: outcomes are counted by route
+// name on the registry the caller passed, and two middlewares may share one.
+func TestMetricsCountOutcomesOnCallersRegistry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{Routes: []Route{{Name: "orders", PathPrefix: "/orders"}}}, nil)
+	e.do(request{key: "m1", body: body1})                 // executed
+	e.do(request{key: "m1", body: body1})                 // replayed
+	e.do(request{key: "m1", body: "{}"})                  // mismatch
+	e.do(request{body: body1})                            // bypassed
+	e.do(request{lines: []string{"a", "b"}, body: body1}) // invalid key
+	for o, want := range map[Outcome]float64{
+		OutcomeExecuted: 1, OutcomeReplayed: 1, OutcomeMismatch: 1, OutcomeBypassed: 1, OutcomeInvalidKey: 1, OutcomeConflict: 0,
+	} {
+		if got := e.outcome("orders", o); got != want {
+			t.Errorf("requests_total{route=orders,outcome=%s} = %v, want %v", o, got, want)
+		}
+	}
+	if _, err := New(e.mem, Config{Registerer: e.reg}); err != nil {
+		t.Errorf("a second middleware on the same registry: %v", err)
+	}
+	families, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range families {
+		names[f.GetName()] = true
+	}
+	for _, want := range []string{
+		"idemproxy_requests_total", "idemproxy_request_duration_seconds", "idemproxy_store_operation_duration_seconds",
+		"idemproxy_stored_response_bytes", "idemproxy_in_flight_requests",
+	} {
+		if !names[want] {
+			t.Errorf("registry lacks %s; has %v", want, names)
+		}
+	}
+	if _, err := New(e.mem, Config{Registerer: prometheus.NewRegistry()}); err != nil {
+		t.Errorf("New on a fresh registry: %v", err)
+	}
+}
