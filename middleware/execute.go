@@ -16,6 +16,7 @@ func (m *Middleware) execute(rt *route, next http.Handler, w http.ResponseWriter
 	// work half way; the handler gets its own timeout instead.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rt.policy.HandlerTimeout)
 	defer cancel()
+	ctx, notExecuted := withNotExecutedFlag(ctx)
 	r = r.WithContext(ctx)
 	r.Header.Set(m.fencing, strconv.FormatInt(claim.Version, 10))
 
@@ -30,7 +31,7 @@ func (m *Middleware) execute(rt *route, next http.Handler, w http.ResponseWriter
 	stopRenewing()
 	inFlight.Dec()
 
-	outcome := m.finish(rt, req, rec, panicked != nil)
+	outcome := m.finish(rt, req, rec, panicked != nil, notExecuted.Load())
 	*bufp = rec.body[:0] // keep the grown buffer for the pool
 	m.metrics.observe(rt.name, outcome, start)
 	if panicked != nil {
@@ -52,13 +53,17 @@ func runHandler(next http.Handler, w http.ResponseWriter, r *http.Request) (pani
 // returns the request's outcome. It runs detached from the client, so a
 // client that went away does not stop the result from being recorded. A
 // handler that panicked may have acted before it did: its record is failed,
-// never released, so a retry cannot run it twice.
-func (m *Middleware) finish(rt *route, req store.ClaimRequest, rec *recorder, panicked bool) Outcome {
+// never released, so a retry cannot run it twice. A handler that said
+// NotExecuted is released whatever its status.
+func (m *Middleware) finish(rt *route, req store.ClaimRequest, rec *recorder, panicked, notExecuted bool) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), rt.policy.StoreTimeout)
 	defer cancel()
 	status := rec.result()
 	action := rt.statuses.action(status)
-	if panicked {
+	switch {
+	case notExecuted:
+		action = ActionRelease
+	case panicked:
 		action = ActionFail
 		if rec.status == 0 {
 			status = http.StatusInternalServerError

@@ -201,3 +201,28 @@ func TestHandlerSeesKeyFencingTokenAndFlusher(t *testing.T) {
 		t.Errorf("flush: err %v, Flusher %v, flushed %v; want nil, true, true", s.flushErr, s.isFlusher, w.Flushed)
 	}
 }
+
+// TestNotExecutedReleasesTheKey: a handler that says it did nothing (a
+// proxy whose upstream refused the connection) gets its key released
+// whatever its status, so the client's retry runs; a 502 without that
+// word is failed as usual.
+func TestNotExecutedReleasesTheKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(e *env) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if e.calls.Add(1) == 1 || r.Header.Get("X-Refused") != "" {
+				NotExecuted(r)
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		})
+	})
+	for i, want := range []int{http.StatusBadGateway, http.StatusBadGateway, http.StatusConflict} {
+		if w := e.do(request{key: "refused"}); w.Code != want {
+			t.Errorf("request %d got %d, want %d", i+1, w.Code, want)
+		}
+	}
+	if got := e.calls.Load(); got != 2 {
+		t.Errorf("handler ran %d times, want 2 (released once, then failed)", got)
+	}
+	NotExecuted(httptestRequest("")) // outside the middleware: no effect, no panic
+}
