@@ -1,12 +1,14 @@
 package middleware
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/memstore"
 )
 
@@ -131,5 +133,33 @@ func TestMetricsCountOutcomesOnCallersRegistry(t *testing.T) {
 	}
 	if _, err := New(e.mem, Config{Registerer: prometheus.NewRegistry()}); err != nil {
 		t.Errorf("New on a fresh registry: %v", err)
+	}
+}
+
+// TestStorageKeyAddressesTheRecord: an operator's (route, scope, key)
+// finds exactly the record a request made.
+func TestStorageKeyAddressesTheRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{Routes: []Route{{Name: "orders", Path: "/orders", Policy: Policy{Scope: "json:/customer_id"}}}}, nil)
+	e.do(request{key: "op-1", body: body1})
+	k, err := e.mw.StorageKey("orders", `"c1"`, `"op-1"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.mem.Get(context.Background(), k)
+	if err != nil || rec.State != store.Completed {
+		t.Fatalf("Get(StorageKey) = %v, %v; want the completed record", rec.State, err)
+	}
+	if other, _ := e.mw.StorageKey("orders", `"c2"`, "op-1"); other == k {
+		t.Error("another customer's scope addresses the same record")
+	}
+	if _, err := e.mw.StorageKey("payments", "", "op-1"); err == nil {
+		t.Error("StorageKey of an unknown route: nil error")
+	}
+	if _, err := e.mw.StorageKey("orders", `"c1"`, ""); err == nil {
+		t.Error("StorageKey of an empty key: nil error")
+	}
+	if got := e.mw.RouteNames(); len(got) != 1 || got[0] != "orders" {
+		t.Errorf("RouteNames() = %q, want [orders]", got)
 	}
 }

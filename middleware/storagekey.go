@@ -1,0 +1,39 @@
+package middleware
+
+import (
+	"fmt"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// StorageKey returns the store key under which the named route keeps the
+// record of (scope, key), so operators can inspect or delete one record.
+// scope is what the route's Scope reads: the header's raw value for
+// "header:<Name>" (e.g. "Bearer abc"), the JSON of the field for
+// "json:<pointer>" (`"c-1"` for a string, `42` for a number), and ignored
+// for "none". key is the Idempotency-Key header value, bare or sf-string.
+func (m *Middleware) StorageKey(route, scope, key string) (store.Key, error) {
+	for _, rt := range m.routes {
+		if rt.name != route {
+			continue
+		}
+		k, err := parseKey([]string{key})
+		if err != nil {
+			return store.Key{}, fmt.Errorf("middleware: key: %w", err)
+		}
+		if rt.scope.kind == scopeNone {
+			scope = ""
+		}
+		return storageKey(rt.scope.kind, scope, k), nil
+	}
+	return store.Key{}, fmt.Errorf("middleware: no route named %q", route)
+}
+
+// RouteNames returns the names of the covered routes, in match order.
+func (m *Middleware) RouteNames() []string {
+	names := make([]string, len(m.routes))
+	for i, rt := range m.routes {
+		names[i] = rt.name
+	}
+	return names
+}
