@@ -18,6 +18,18 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimRes
 	if req.Owner == "" || req.Lease <= 0 || req.TTL <= 0 {
 		return store.ClaimResult{}, fmt.Errorf("memstore: claim needs an owner, a lease and a TTL, got owner %q, lease %v, TTL %v", req.Owner, req.Lease, req.TTL)
 	}
+	res, replay, err := s.claim(req)
+	if replay != nil {
+		// A finished record's response never changes again, so the copy,
+		// the costly part of a replay, is made outside the lock.
+		res.Response = cloneResponse(replay)
+	}
+	return res, err
+}
+
+// claim does Claim's work under s.mu. For a Replay it returns the stored
+// response, which the caller must copy before handing it out.
+func (s *Store) claim(req store.ClaimRequest) (store.ClaimResult, *store.Response, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -25,7 +37,7 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimRes
 	r := s.lookup(req.Key, now)
 	if r == nil {
 		if err := s.makeRoom(now); err != nil {
-			return store.ClaimResult{}, err
+			return store.ClaimResult{}, nil, err
 		}
 		// Sample before inserting, so the sweep never looks at the new
 		// record.
@@ -33,21 +45,21 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimRes
 		r = &record{fingerprint: req.Fingerprint, done: make(chan struct{})}
 		s.hold(r, req, now, s.nextVersion(now))
 		s.records[req.Key] = r
-		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil
+		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil, nil
 	}
 
 	// The fingerprint first: a different request learns nothing else.
 	if r.fingerprint != req.Fingerprint {
-		return store.ClaimResult{Outcome: store.Mismatch}, nil
+		return store.ClaimResult{Outcome: store.Mismatch}, nil, nil
 	}
 	switch r.state {
 	case store.Completed:
 		if r.response == nil {
-			return store.ClaimResult{Outcome: store.NotReplayable, Status: r.status}, nil
+			return store.ClaimResult{Outcome: store.NotReplayable, Status: r.status}, nil, nil
 		}
-		return store.ClaimResult{Outcome: store.Replay, Status: r.status, Response: cloneResponse(r.response)}, nil
+		return store.ClaimResult{Outcome: store.Replay, Status: r.status}, r.response, nil
 	case store.Failed:
-		return store.ClaimResult{Outcome: store.PreviouslyFailed, Status: r.status}, nil
+		return store.ClaimResult{Outcome: store.PreviouslyFailed, Status: r.status}, nil, nil
 	}
 
 	switch {
@@ -55,16 +67,16 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimRes
 		// The owner's own claim again (a retry after a lost reply): the
 		// same claim, so the same version, with its lease counted afresh.
 		s.hold(r, req, now, r.version)
-		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil
+		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil, nil
 	case now.Before(r.leaseUntil):
-		return store.ClaimResult{Outcome: store.Busy, RetryAfter: r.leaseUntil.Sub(now)}, nil
+		return store.ClaimResult{Outcome: store.Busy, RetryAfter: r.leaseUntil.Sub(now)}, nil, nil
 	case !req.TakeOver:
-		return store.ClaimResult{Outcome: store.Abandoned}, nil
+		return store.ClaimResult{Outcome: store.Abandoned}, nil, nil
 	}
 	// Take over: r keeps its done channel, so waiters go on waiting for
 	// the new owner to finish.
 	s.hold(r, req, now, s.nextVersion(now))
-	return store.ClaimResult{Outcome: store.Claimed, Version: r.version, TookOver: true}, nil
+	return store.ClaimResult{Outcome: store.Claimed, Version: r.version, TookOver: true}, nil, nil
 }
 
 // hold makes r an IN_PROGRESS claim of req at version. Called with s.mu held.

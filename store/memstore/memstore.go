@@ -58,7 +58,9 @@ type record struct {
 	leaseUntil  time.Time
 	expiresAt   time.Time
 	status      int
-	response    *store.Response // owned by the store: copied in and out
+	// response is the store's own copy, set once by Finish and never
+	// changed after, so it may be copied out without holding Store.mu.
+	response *store.Response
 	// done is closed when the record stops being IN_PROGRESS (finished,
 	// released, deleted or expired), which wakes every Wait on it.
 	done chan struct{}

@@ -91,13 +91,21 @@ func (s *Store) Get(_ context.Context, key store.Key) (store.Record, error) {
 	if err := key.Validate(); err != nil {
 		return store.Record{}, err
 	}
+	rec, resp, err := s.get(key)
+	// A stored response never changes, so it is copied outside the lock.
+	rec.Response = cloneResponse(resp)
+	return rec, err
+}
+
+// get does Get's work under s.mu, returning the stored response uncopied.
+func (s *Store) get(key store.Key) (store.Record, *store.Response, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.lookup(key, s.now())
 	if r == nil {
-		s.mu.Unlock()
-		return store.Record{}, store.ErrNotFound
+		return store.Record{}, nil, store.ErrNotFound
 	}
-	rec := store.Record{
+	return store.Record{
 		State:       r.state,
 		Fingerprint: r.fingerprint,
 		Owner:       r.owner,
@@ -105,13 +113,7 @@ func (s *Store) Get(_ context.Context, key store.Key) (store.Record, error) {
 		LeaseUntil:  r.leaseUntil,
 		ExpiresAt:   r.expiresAt,
 		Status:      r.status,
-	}
-	// A finished record's response never changes again, so it may be copied
-	// outside the lock.
-	resp := r.response
-	s.mu.Unlock()
-	rec.Response = cloneResponse(resp)
-	return rec, nil
+	}, r.response, nil
 }
 
 // Delete implements store.Store.
@@ -132,20 +134,28 @@ func (s *Store) Wait(ctx context.Context, key store.Key) error {
 	if err := key.Validate(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	r := s.lookup(key, s.now())
-	if r == nil || r.state != store.InProgress {
-		s.mu.Unlock()
+	done := s.doneOf(key)
+	if done == nil {
 		return nil
 	}
-	done := r.done
-	s.mu.Unlock()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// doneOf returns the channel closed when the record of key stops being
+// IN_PROGRESS, or nil when it is not IN_PROGRESS now.
+func (s *Store) doneOf(key store.Key) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.lookup(key, s.now())
+	if r == nil || r.state != store.InProgress {
+		return nil
+	}
+	return r.done
 }
 
 // Ping implements store.Store; an in-process store is always reachable.
