@@ -1,0 +1,96 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// outcomes maps claim.lua's outcome codes to the port's.
+var outcomes = [...]store.ClaimOutcome{
+	1: store.Claimed,
+	2: store.Replay,
+	3: store.Busy,
+	4: store.NotReplayable,
+	5: store.PreviouslyFailed,
+	6: store.Mismatch,
+	7: store.Abandoned,
+}
+
+// Claim implements store.Store in one script (claim.lua). A claim retried
+// by go-redis after a lost reply finds its own owner token and answers
+// Claimed with the same version: retries cannot turn into Busy.
+func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
+	if err := req.Key.Validate(); err != nil {
+		return store.ClaimResult{}, err
+	}
+	if err := checkOwner(req.Owner); err != nil {
+		return store.ClaimResult{}, err
+	}
+	lease, err := millis("lease", req.Lease)
+	if err != nil {
+		return store.ClaimResult{}, err
+	}
+	ttl, err := millis("ttl", req.TTL)
+	if err != nil {
+		return store.ClaimResult{}, err
+	}
+	takeOver := "0"
+	if req.TakeOver {
+		takeOver = "1"
+	}
+	v, err := claimScript.Run(ctx, s.client, []string{s.redisKey(req.Key)},
+		req.Fingerprint[:], req.Owner, lease, ttl, takeOver, s.offset()).Slice()
+	if err != nil {
+		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
+	}
+	res, err := parseClaim(v)
+	if err != nil {
+		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
+	}
+	return res, nil
+}
+
+// parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,
+// status, response}.
+func parseClaim(v []any) (store.ClaimResult, error) {
+	if len(v) < 5 {
+		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 6", len(v))
+	}
+	var n [5]int64
+	for i := range n {
+		x, ok := v[i].(int64)
+		if !ok {
+			return store.ClaimResult{}, fmt.Errorf("script value %d is %T, want an integer", i, v[i])
+		}
+		n[i] = x
+	}
+	if n[0] < 1 || n[0] >= int64(len(outcomes)) {
+		return store.ClaimResult{}, fmt.Errorf("script returned outcome %d", n[0])
+	}
+	res := store.ClaimResult{
+		Outcome:    outcomes[n[0]],
+		Version:    n[1],
+		TookOver:   n[2] == 1,
+		RetryAfter: time.Duration(n[3]) * time.Millisecond,
+		Status:     int(n[4]),
+	}
+	if res.Outcome == store.Replay {
+		var raw string
+		ok := len(v) == 6
+		if ok {
+			raw, ok = v[5].(string)
+		}
+		if !ok {
+			return store.ClaimResult{}, fmt.Errorf("replay without a stored response")
+		}
+		resp, err := decodeResponse(raw)
+		if err != nil {
+			return store.ClaimResult{}, err
+		}
+		res.Response = resp
+	}
+	return res, nil
+}

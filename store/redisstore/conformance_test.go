@@ -1,0 +1,49 @@
+package redisstore_test
+
+import (
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/idemproxy/idemproxy/internal/redistest"
+	"github.com/idemproxy/idemproxy/store"
+	"github.com/idemproxy/idemproxy/store/redisstore"
+	"github.com/idemproxy/idemproxy/store/storetest"
+)
+
+// harness makes stores on client, each with a key prefix of its own and its
+// own clock, as storetest asks.
+func harness(client redisstore.Client) storetest.Harness {
+	return storetest.Harness{New: func(t *testing.T) (store.Store, func(time.Duration)) {
+		s := newStore(t, client, redisstore.Config{})
+		return s, s.AdvanceClock
+	}}
+}
+
+// newStore returns a store on client with a unique key prefix, closed when
+// t ends.
+func newStore(t testing.TB, client redisstore.Client, cfg redisstore.Config) *redisstore.Store {
+	t.Helper()
+	cfg.KeyPrefix = "idemtest:" + rand.Text() + ":"
+	s, err := redisstore.New(client, cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformanceStandalone(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, harness(redistest.Shared(t).Client(t)))
+}
+
+func TestConformanceCluster(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, harness(redistest.SharedCluster(t).Client(t)))
+}
+
+func TestConformanceSentinel(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, harness(redistest.StartSentinel(t).Client(t)))
+}

@@ -1,0 +1,90 @@
+// Package redisstore is the Redis backend of store.Store, on go-redis v9:
+// standalone, Sentinel or Cluster, through the narrow Client interface
+// (*redis.Client, *redis.ClusterClient and redis.UniversalClient fit).
+//
+// # Keys and records
+//
+// The record of store.Key{Scope, ID} is one Redis hash at
+//
+//	<prefix>{<scope>:<id>}
+//
+// (prefix "idem:" by default). The braces make (scope, id) the hash tag, so
+// every operation touches one key in one slot — no CROSSSLOT on a Cluster —
+// while records spread over the slots. The parts are hashes the caller made
+// and Key.Validate admits no brace, so a client cannot move the tag.
+//
+// A hash rather than one packed string: a script reads the few fields it
+// decides on (HMGET) and fetches the stored response only to replay it, so
+// a busy or mismatched claim never ships a body; and an operator can read a
+// record with HGETALL. The fields:
+//
+//	s  state: 1 IN_PROGRESS, 2 COMPLETED, 3 FAILED, 4 released (tombstone)
+//	f  fingerprint, 32 raw bytes
+//	o  owner token
+//	v  version (fencing token)
+//	l  lease deadline, ms (IN_PROGRESS only)
+//	e  logical expiry, ms
+//	c  upstream status (finished only)
+//	r  encoded response (COMPLETED and replayable only; see below)
+//	t  1 when the claim took over an abandoned record
+//	n  nonce of the Finish or Release call that ended the claim
+//
+// # One script per operation
+//
+// Each operation is one Lua script (lua/*.lua, each opening with its
+// KEYS/ARGV/return contract) run with EVALSHA, falling back to EVAL: the
+// read, the decision and the write are atomic, in one round trip. Every
+// write sets PEXPIREAT in the same script.
+//
+// # Clock
+//
+// Leases and expiries are measured by the Redis server's clock (TIME in the
+// scripts), never by the proxies' clocks, which may disagree. Expiry is
+// judged on the logical field e, and a logically expired record reads as
+// absent; the key's own PEXPIREAT (at e) only collects garbage. Tests move
+// the clock with an offset every script adds to TIME (always 0 outside
+// tests), which is why expiry is never left to Redis alone.
+//
+// # Versions
+//
+// A claim's version is the clock in microseconds, or the previous version
+// plus one when that is greater, so it grows with every claim of a key:
+// after a takeover, a release (the tombstone keeps it) or an expiry.
+//
+// # Retries are safe
+//
+// go-redis may send a script again after a lost reply, when the first run
+// did happen. Every script is safe to repeat: a claim by the same owner
+// with the same fingerprint answers Claimed with the same version; Finish
+// and Release carry a per-call nonce, and a retry of the call that ended
+// the claim finds its nonce and succeeds again (a second, distinct call by
+// the same owner is still refused with store.ErrNotOwner); Renew extends
+// the lease again; Delete deletes again. So NewClient keeps go-redis
+// retries on (MaxRetries 2), and no retry can double-claim.
+//
+// # Stored responses
+//
+// A response is stored as one compact binary string: a format byte, then
+// status, headers with length prefixes, and the raw body — no base64, no
+// JSON. Payloads from Config.CompressMinSize (8 KiB) on are compressed with
+// S2 (github.com/klauspost/compress/s2) when that saves at least an eighth:
+// it compresses at several hundred MB/s and decompresses at GB/s per core,
+// so a replay of a large JSON body costs little CPU while Redis keeps a
+// fraction of the bytes; gzip/flate would cost several times more CPU on
+// every replay.
+//
+// # Wait
+//
+// Finish, Release and Delete PUBLISH on a channel named like the key. Wait
+// subscribes, proves the subscription with a PING on the same connection,
+// then looks at the record and blocks on the message or its context. All
+// waits of a Store share one subscription connection; see waiters.go.
+//
+// # The server
+//
+// An evicted record is a silent double execution, so CheckServer refuses a
+// maxmemory-policy other than noeviction unless told otherwise, and reports
+// whether the server persists (AOF, RDB): without persistence a restart
+// forgets every record. ParseURL and NewClient make a client with deliberate
+// timeouts and retries; see NewClient.
+package redisstore

@@ -1,0 +1,79 @@
+-- claim.lua: Store.Claim in one step.
+--
+-- KEYS[1] record key (a hash, see doc.go for its fields)
+-- ARGV[1] fingerprint (32 raw bytes)
+-- ARGV[2] owner token
+-- ARGV[3] lease, ms
+-- ARGV[4] ttl, ms
+-- ARGV[5] "1" to take over an abandoned record, else "0"
+-- ARGV[6] clock offset, ms (0 in production; tests move time with it)
+--
+-- Returns {outcome, version, took_over, retry_after_ms, status, response}:
+-- outcome 1 claimed, 2 replay, 3 busy, 4 not replayable, 5 previously
+-- failed, 6 mismatch, 7 abandoned; response is the encoded response (replay
+-- only) or nil.
+--
+-- TIME is allowed in a script that writes because Redis 7 replicates a
+-- script's effects (the HSET and PEXPIREAT it made), not the script itself.
+local key = KEYS[1]
+local fp, owner = ARGV[1], ARGV[2]
+local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local takeover = ARGV[5] == '1'
+local offset = tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2]) + offset * 1000
+
+local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't')
+local state, expires = tonumber(r[1]), tonumber(r[6])
+local version = tonumber(r[4]) or 0
+
+-- claim writes a fresh IN_PROGRESS record. The version is the clock in µs,
+-- or one past the previous version when that is greater, so it grows with
+-- every claim of the key (after release, expiry or takeover too) as long
+-- as a trace of the previous record is left.
+local function claim(took)
+  local v = math.max(now_us, version + 1)
+  local e = now + ttl
+  redis.call('DEL', key)
+  redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
+  redis.call('PEXPIREAT', key, e)
+  return {1, v, took, 0, 0, false}
+end
+
+-- Absent, released (a tombstone), or past its logical expiry: the Redis
+-- key's own TTL only collects garbage.
+if state == nil or state == 4 or expires <= now then
+  return claim(0)
+end
+-- The fingerprint before anything else: another request never learns more.
+if r[2] ~= fp then
+  return {6, 0, 0, 0, 0, false}
+end
+if state == 1 then
+  -- The same owner again is a retry of its own claim (a reply lost, the
+  -- client retried): the same answer, nothing written.
+  if r[3] == owner then
+    return {1, version, tonumber(r[8]) or 0, 0, 0, false}
+  end
+  local lease_until = tonumber(r[5])
+  if lease_until > now then
+    return {3, 0, 0, lease_until - now, 0, false}
+  end
+  if not takeover then
+    return {7, 0, 0, 0, 0, false}
+  end
+  return claim(1)
+end
+local status = tonumber(r[7])
+if state == 2 then
+  local resp = redis.call('HGET', key, 'r')
+  if resp then
+    return {2, 0, 0, 0, status, resp}
+  end
+  return {4, 0, 0, 0, status, false}
+end
+if state == 3 then
+  return {5, 0, 0, 0, status, false}
+end
+return redis.error_reply('idem: record ' .. key .. ' has unknown state ' .. tostring(r[1]))

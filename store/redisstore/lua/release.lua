@@ -1,0 +1,37 @@
+-- release.lua: Store.Release, fenced by the owner token.
+--
+-- KEYS[1] record key
+-- ARGV[1] owner token
+-- ARGV[2] call nonce: random per Release call, the same in a client retry
+-- ARGV[3] how long the tombstone is kept, ms
+-- ARGV[4] clock offset, ms (0 in production)
+--
+-- Returns 1 when released, 0 when the record is absent, expired, finished,
+-- released or held by another owner. The record is replaced by a tombstone
+-- (state 4) that every other script treats as absent; it keeps the
+-- version, so the next claim's version still grows, and the owner and
+-- nonce, so that a retry of this very call returns 1 again.
+--
+-- Publishes "0" on the channel named like the key, for Wait.
+local key, owner, nonce = KEYS[1], ARGV[1], ARGV[2]
+local keep, offset = tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
+
+local r = redis.call('HMGET', key, 's', 'o', 'e', 'n', 'v')
+local state, expires = tonumber(r[1]), tonumber(r[3])
+if state == nil or expires <= now or r[2] ~= owner then
+  return 0
+end
+if state ~= 1 then
+  if state == 4 and r[4] == nonce then
+    return 1
+  end
+  return 0
+end
+local e = now + keep
+redis.call('DEL', key)
+redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5], 'n', nonce, 'e', e)
+redis.call('PEXPIREAT', key, e)
+redis.call('PUBLISH', key, '0')
+return 1
