@@ -68,7 +68,7 @@ func (h *harness) counts() counts {
 		Charges:      h.pay.Charges(),
 		Refunds:      h.pay.Refunds(),
 		Saved:        h.repo.Saved(),
-		Events:       int64(len(h.events.Events())),
+		Events:       h.events.Published(),
 	}
 }
 

@@ -37,7 +37,7 @@ func NewPayment() *Payment {
 // Charge declines DeclineToken and charges anything else.
 func (p *Payment) Charge(_ context.Context, req app.ChargeRequest) (app.Charge, error) {
 	if req.Token == DeclineToken {
-		return app.Charge{}, &domain.PaymentDeclinedError{Reason: "the card was declined"}
+		return app.Charge{}, &domain.PaymentDeclinedError{Reason: "card declined"}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

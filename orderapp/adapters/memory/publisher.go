@@ -27,6 +27,13 @@ func (p *Publisher) Publish(_ context.Context, e domain.OrderPlaced) error {
 	return nil
 }
 
+// Published returns how many events were published.
+func (p *Publisher) Published() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int64(len(p.events))
+}
+
 // Events returns a copy of the events published so far.
 func (p *Publisher) Events() []domain.OrderPlaced {
 	p.mu.Lock()

@@ -61,4 +61,7 @@ func TestPublisher(t *testing.T) {
 	if len(got) != 1 || got[0] != e {
 		t.Errorf("Events() = %v, want [%v]", got, e)
 	}
+	if n := p.Published(); n != 1 {
+		t.Errorf("Published() = %d, want 1", n)
+	}
 }
