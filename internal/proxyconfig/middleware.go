@@ -1,0 +1,80 @@
+package proxyconfig
+
+import (
+	"github.com/idemproxy/idemproxy/middleware"
+)
+
+// Middleware returns the middleware.Config the file describes. Registerer
+// and Logger are the caller's to set.
+func (c *Config) Middleware() middleware.Config {
+	id := c.Idempotency
+	mc := middleware.Config{
+		Policy:        id.Defaults.middleware(),
+		HeaderName:    id.Header,
+		FencingHeader: id.FencingHeader,
+	}
+	for _, r := range id.Routes {
+		mc.Routes = append(mc.Routes, middleware.Route{
+			Name:       r.Name,
+			Path:       r.Path,
+			PathPrefix: r.PathPrefix,
+			Methods:    r.Methods,
+			Policy:     r.Policy.middleware(),
+		})
+	}
+	return mc
+}
+
+func (p Policy) middleware() middleware.Policy {
+	mp := middleware.Policy{
+		Key:                  middleware.KeyRule(p.Key),
+		Scope:                p.Scope,
+		FingerprintHeaders:   nilIfEmpty(p.FingerprintHeaders),
+		Body:                 middleware.BodyMode(p.Body),
+		MaxRequestBody:       int64(p.MaxRequestBody),
+		MaxResponseBody:      int64(p.MaxResponseBody),
+		TTL:                  p.TTL.Std(),
+		Lease:                p.Lease.Std(),
+		HandlerTimeout:       p.HandlerTimeout.Std(),
+		InProgress:           middleware.InProgressMode(p.InProgress),
+		WaitTimeout:          p.WaitTimeout.Std(),
+		OnAbandoned:          middleware.AbandonedMode(p.OnAbandoned),
+		FailMode:             middleware.FailMode(p.FailMode),
+		StoreTimeout:         p.StoreTimeout.Std(),
+		ReplayExcludeHeaders: nilIfEmpty(p.ReplayExcludeHeaders),
+	}
+	if len(p.Statuses) > 0 {
+		mp.Statuses = make(map[string]middleware.Action, len(p.Statuses))
+		for k, v := range p.Statuses {
+			mp.Statuses[k] = middleware.Action(v)
+		}
+	}
+	return mp
+}
+
+// MaxHandlerTimeout returns the longest handler timeout of any route, so the
+// graceful shutdown can say whether it waits long enough.
+func (c *Config) MaxHandlerTimeout() Duration {
+	const defaultHandlerTimeout = Duration(30e9)
+	base := c.Idempotency.Defaults.HandlerTimeout
+	if base == 0 {
+		base = defaultHandlerTimeout
+	}
+	longest := base
+	for _, r := range c.Idempotency.Routes {
+		if r.HandlerTimeout > longest {
+			longest = r.HandlerTimeout
+		}
+	}
+	return longest
+}
+
+// nilIfEmpty maps an empty list to nil: the middleware reads a non-nil list
+// as an override, and "replay_exclude_headers: []" in the sample means "the
+// defaults", not "replay Set-Cookie".
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
