@@ -20,11 +20,13 @@ func harness(client redisstore.Client) storetest.Harness {
 	}}
 }
 
-// newStore returns a store on client with a unique key prefix, closed when
-// t ends.
+// newStore returns a store on client, with a unique key prefix unless cfg
+// sets one, closed when t ends.
 func newStore(t testing.TB, client redisstore.Client, cfg redisstore.Config) *redisstore.Store {
 	t.Helper()
-	cfg.KeyPrefix = "idemtest:" + rand.Text() + ":"
+	if cfg.KeyPrefix == "" {
+		cfg.KeyPrefix = "idemtest:" + rand.Text() + ":"
+	}
 	s, err := redisstore.New(client, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

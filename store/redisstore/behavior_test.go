@@ -1,0 +1,222 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/idemproxy/idemproxy/internal/redistest"
+	"github.com/idemproxy/idemproxy/store"
+	"github.com/idemproxy/idemproxy/store/redisstore"
+)
+
+const (
+	lease = 10 * time.Second
+	ttl   = time.Hour
+)
+
+func newKey() store.Key { return store.Key{Scope: rand.Text(), ID: rand.Text()} }
+
+func claimReq(key store.Key, owner string) store.ClaimRequest {
+	return store.ClaimRequest{Key: key, Fingerprint: sha256.Sum256([]byte("A")), Owner: owner, Lease: lease, TTL: ttl}
+}
+
+func mustClaim(t *testing.T, s store.Store, req store.ClaimRequest, want store.ClaimOutcome) store.ClaimResult {
+	t.Helper()
+	res, err := s.Claim(t.Context(), req)
+	if err != nil || res.Outcome != want {
+		t.Fatalf("Claim(%v, %s): got %v, %v, want %v", req.Key, req.Owner, res.Outcome, err, want)
+	}
+	return res
+}
+
+func sample() *store.Response {
+	return &store.Response{Status: http.StatusCreated, Header: http.Header{"Location": {"/orders/1"}}, Body: []byte(`{"order_id":"1"}`)}
+}
+
+// newClient returns a client made the production way, by ParseURL and
+// NewClient, closed when t ends.
+func newClient(t testing.TB, url string) redis.UniversalClient {
+	t.Helper()
+	opts, err := redisstore.ParseURL(url)
+	if err != nil {
+		t.Fatalf("ParseURL(%q): %v", url, err)
+	}
+	c := redisstore.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestNoCrossSlotOnCluster: every operation runs on a Cluster, and each
+// record's key hashes by its {scope:id} tag, so records spread over the
+// masters while each operation stays in one slot.
+func TestNoCrossSlotOnCluster(t *testing.T) {
+	t.Parallel()
+	c := redistest.SharedCluster(t)
+	client := newClient(t, "redis+cluster://"+c.Addrs()[0])
+	s := newStore(t, client, redisstore.Config{})
+	ctx := t.Context()
+	slots := map[int64]bool{}
+	for range 24 {
+		key := newKey()
+		owner := rand.Text()
+		mustClaim(t, s, claimReq(key, owner), store.Claimed)
+		if err := s.Renew(ctx, key, owner, lease); err != nil {
+			t.Fatalf("Renew: %v", err)
+		}
+		if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+		mustClaim(t, s, claimReq(key, rand.Text()), store.Replay)
+		if _, err := s.Get(ctx, key); err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if err := s.Delete(ctx, key); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		owner = rand.Text()
+		mustClaim(t, s, claimReq(key, owner), store.Claimed)
+		if err := s.Release(ctx, key, owner); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+		slot, err := client.ClusterKeySlot(ctx, key.Scope+":"+key.ID).Result()
+		if err != nil {
+			t.Fatalf("CLUSTER KEYSLOT: %v", err)
+		}
+		slots[slot/5462] = true // which third of the slots: one per master
+	}
+	if len(slots) < 2 {
+		t.Errorf("24 records landed on %d master(s), want them spread", len(slots))
+	}
+}
+
+// TestStaleOwnerFinishRejected: once an abandoned claim is taken over, the
+// old owner's Finish is refused and the new owner's record is untouched.
+func TestStaleOwnerFinishRejected(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, redistest.Shared(t).Client(t), redisstore.Config{})
+	key := newKey()
+	old := mustClaim(t, s, claimReq(key, "old"), store.Claimed)
+	s.AdvanceClock(lease + time.Second)
+	req := claimReq(key, "new")
+	req.TakeOver = true
+	res := mustClaim(t, s, req, store.Claimed)
+	if !res.TookOver || res.Version <= old.Version {
+		t.Fatalf("takeover: got TookOver %v version %d, want true and > %d", res.TookOver, res.Version, old.Version)
+	}
+	err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "old", State: store.Completed, Status: 200, Response: sample(), TTL: ttl})
+	if !errors.Is(err, store.ErrNotOwner) {
+		t.Fatalf("stale Finish: got %v, want ErrNotOwner", err)
+	}
+	rec, err := s.Get(t.Context(), key)
+	if err != nil || rec.State != store.InProgress || rec.Owner != "new" || rec.Version != res.Version {
+		t.Fatalf("record: got %v %q %d (%v), want IN_PROGRESS new %d", rec.State, rec.Owner, rec.Version, err, res.Version)
+	}
+}
+
+// TestLeaseExpiryIsAbandoned: past its lease, a claim nobody finished is
+// reported abandoned (not busy, not claimable without TakeOver).
+func TestLeaseExpiryIsAbandoned(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, redistest.Shared(t).Client(t), redisstore.Config{})
+	key := newKey()
+	mustClaim(t, s, claimReq(key, "dead"), store.Claimed)
+	s.AdvanceClock(lease - time.Second)
+	mustClaim(t, s, claimReq(key, "other"), store.Busy)
+	s.AdvanceClock(2 * time.Second)
+	mustClaim(t, s, claimReq(key, "other"), store.Abandoned)
+}
+
+// TestRecordSurvivesRestartWithAOF: with appendonly on, a server killed
+// (SIGKILL) and restarted still has the records, and the client reconnects
+// by itself.
+func TestRecordSurvivesRestartWithAOF(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.WithAOF())
+	s := newStore(t, newClient(t, "redis://"+srv.Addr()), redisstore.Config{})
+	done, busy := newKey(), newKey()
+	mustClaim(t, s, claimReq(done, "o1"), store.Claimed)
+	if err := s.Finish(t.Context(), store.FinishRequest{Key: done, Owner: "o1", State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	mustClaim(t, s, claimReq(busy, "o2"), store.Claimed)
+
+	srv.Kill()
+	if _, err := s.Claim(t.Context(), claimReq(newKey(), "o3")); err == nil {
+		t.Fatalf("Claim with the server down: got nil error, want one")
+	}
+	srv.Restart()
+
+	res := mustClaim(t, s, claimReq(done, "o4"), store.Replay)
+	if string(res.Response.Body) != string(sample().Body) {
+		t.Errorf("replayed body: got %q, want %q", res.Response.Body, sample().Body)
+	}
+	mustClaim(t, s, claimReq(busy, "o5"), store.Busy)
+}
+
+// doubling runs every script twice and answers the second run, as a
+// go-redis retry does after the first reply was lost although the script
+// ran.
+type doubling struct {
+	*redis.Client
+	mu   sync.Mutex
+	runs int
+}
+
+func (d *doubling) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *redis.Cmd {
+	d.mu.Lock()
+	d.runs++
+	d.mu.Unlock()
+	_ = d.Client.EvalSha(ctx, sha, keys, args...)
+	return d.Client.EvalSha(ctx, sha, keys, args...)
+}
+
+func (d *doubling) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	_ = d.Client.Eval(ctx, script, keys, args...)
+	return d.Client.Eval(ctx, script, keys, args...)
+}
+
+// TestRetriedScriptsAreSafe: a script run twice for one call (a retry after
+// a lost reply) answers as if it ran once, for every operation.
+func TestRetriedScriptsAreSafe(t *testing.T) {
+	t.Parallel()
+	d := &doubling{Client: redistest.Shared(t).Client(t)}
+	s := newStore(t, d, redisstore.Config{})
+	ctx := t.Context()
+	key := newKey()
+	first := mustClaim(t, s, claimReq(key, "o1"), store.Claimed) // retried claim: still Claimed
+	rec, err := s.Get(ctx, key)
+	if err != nil || rec.Version != first.Version {
+		t.Fatalf("Get: got version %d (%v), want %d", rec.Version, err, first.Version)
+	}
+	if err := s.Renew(ctx, key, "o1", lease); err != nil {
+		t.Fatalf("retried Renew: got %v, want nil", err)
+	}
+	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "o1", State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
+		t.Fatalf("retried Finish: got %v, want nil", err)
+	}
+	// A second, distinct Finish call is still refused.
+	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "o1", State: store.Failed, Status: 500, TTL: ttl}); !errors.Is(err, store.ErrNotOwner) {
+		t.Fatalf("second Finish: got %v, want ErrNotOwner", err)
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		t.Fatalf("retried Delete: got %v, want nil", err)
+	}
+	mustClaim(t, s, claimReq(key, "o2"), store.Claimed)
+	if err := s.Release(ctx, key, "o2"); err != nil {
+		t.Fatalf("retried Release: got %v, want nil", err)
+	}
+	if err := s.Release(ctx, key, "o2"); !errors.Is(err, store.ErrNotOwner) {
+		t.Fatalf("second Release: got %v, want ErrNotOwner", err)
+	}
+	if d.runs == 0 {
+		t.Fatalf("the doubling client ran no script")
+	}
+}

@@ -1,0 +1,104 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/idemproxy/idemproxy/store"
+	"github.com/idemproxy/idemproxy/store/redisstore"
+)
+
+func TestCodecRoundTrip(t *testing.T) {
+	t.Parallel()
+	random := make([]byte, 64<<10)
+	_, _ = rand.Read(random)
+	json := []byte(strings.Repeat(`{"order_id":"8e03978e","total":"12.50"},`, 2000))
+	tests := []struct {
+		name           string
+		resp           *store.Response
+		wantCompressed bool
+	}{
+		{name: "Empty", resp: &store.Response{Status: 204}},
+		{name: "Headers", resp: &store.Response{Status: 201, Header: http.Header{
+			"Vary": {"Accept", "Origin"}, "X-Empty": {""}, "Location": {"/x"},
+		}, Body: []byte("\x00\xff binary \r\n")}},
+		{name: "LargeJSONCompressed", resp: &store.Response{Status: 200, Body: json}, wantCompressed: true},
+		{name: "LargeRandomStaysRaw", resp: &store.Response{Status: 200, Body: random}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			enc := redisstore.EncodeResponse(tc.resp, redisstore.DefaultCompressMinSize)
+			if compressed := enc[0] == 2; compressed != tc.wantCompressed {
+				t.Errorf("compressed: got %v, want %v (%d bytes for a %d-byte body)", compressed, tc.wantCompressed, len(enc), len(tc.resp.Body))
+			}
+			if tc.wantCompressed && len(enc) > len(tc.resp.Body)/4 {
+				t.Errorf("compressed size: got %d, want well under %d", len(enc), len(tc.resp.Body))
+			}
+			got, err := redisstore.DecodeResponse(string(enc))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if got.Status != tc.resp.Status || !bytes.Equal(got.Body, tc.resp.Body) || !sameHeader(got.Header, tc.resp.Header) {
+				t.Errorf("round trip: got %d %v %d bytes, want %d %v %d bytes",
+					got.Status, got.Header, len(got.Body), tc.resp.Status, tc.resp.Header, len(tc.resp.Body))
+			}
+		})
+	}
+}
+
+// TestCodecIsCompact: the body is stored raw (no base64 or JSON), with a
+// few bytes of framing.
+func TestCodecIsCompact(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"a":1}`)
+	enc := redisstore.EncodeResponse(&store.Response{Status: 200, Header: http.Header{"A": {"b"}}, Body: body}, 0)
+	if !bytes.HasSuffix(enc, body) || len(enc) > len(body)+10 {
+		t.Errorf("encoding: got %q (%d bytes), want the raw body after a few bytes of framing", enc, len(enc))
+	}
+}
+
+func TestCodecRejectsCorrupt(t *testing.T) {
+	t.Parallel()
+	good := string(redisstore.EncodeResponse(&store.Response{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}, 0))
+	for _, in := range []string{"", "\x09", "\x01", "\x01\xc8\x01\x05", "\x02garbage", good[:4], "\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"} {
+		if r, err := redisstore.DecodeResponse(in); err == nil {
+			t.Errorf("decode %q: got %+v, want an error", in, r)
+		}
+	}
+}
+
+func sameHeader(a, b http.Header) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// FuzzCodec: decoding any bytes never panics, and whatever encodes decodes
+// to the same response, compressed or not.
+func FuzzCodec(f *testing.F) {
+	f.Add(200, "Content-Type", "application/json", []byte(`{"a":1}`), 0)
+	f.Add(503, "", "", []byte(strings.Repeat("ab", 5000)), 16)
+	f.Fuzz(func(t *testing.T, status int, name, value string, body []byte, compressMin int) {
+		_, _ = redisstore.DecodeResponse(string(body))
+		if status < 0 || status > 999 {
+			return
+		}
+		in := &store.Response{Status: status, Body: body}
+		if name != "" {
+			in.Header = http.Header{name: {value, value}}
+		}
+		got, err := redisstore.DecodeResponse(string(redisstore.EncodeResponse(in, compressMin)))
+		if err != nil {
+			t.Fatalf("decode of an encoding: %v", err)
+		}
+		if got.Status != in.Status || !bytes.Equal(got.Body, in.Body) || !sameHeader(got.Header, in.Header) {
+			t.Fatalf("round trip: got %+v, want %+v", got, in)
+		}
+	})
+}

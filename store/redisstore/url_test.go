@@ -1,0 +1,144 @@
+package redisstore_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idemproxy/idemproxy/store/redisstore"
+)
+
+func TestParseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		url        string
+		addrs      []string
+		user, pass string
+		db         int
+		master     string
+		cluster    bool
+		tls        bool
+	}{
+		{name: "Standalone", url: "redis://localhost", addrs: []string{"localhost:6379"}},
+		{name: "StandalonePortDB", url: "redis://h:7000/3", addrs: []string{"h:7000"}, db: 3},
+		{name: "ACL", url: "redis://app:s%40cret@h:7000/", addrs: []string{"h:7000"}, user: "app", pass: "s@cret"},
+		{name: "PasswordOnly", url: "redis://:pw@h", addrs: []string{"h:6379"}, pass: "pw"},
+		{name: "TLS", url: "rediss://h:6380", addrs: []string{"h:6380"}, tls: true},
+		{name: "IPv6", url: "redis://[::1]:7000", addrs: []string{"[::1]:7000"}},
+		{name: "IPv6NoPort", url: "redis://[::1]", addrs: []string{"[::1]:6379"}},
+		{name: "Unix", url: "unix:///run/redis.sock?db=2", addrs: []string{"/run/redis.sock"}, db: 2},
+		{name: "UnixACL", url: "unix://u:p@/run/redis.sock", addrs: []string{"/run/redis.sock"}, user: "u", pass: "p"},
+		{name: "Cluster", url: "redis+cluster://a:1,b:2,[::1]:3", addrs: []string{"a:1", "b:2", "[::1]:3"}, cluster: true},
+		{name: "ClusterOneSeed", url: "rediss+cluster://u:p@a:1", addrs: []string{"a:1"}, cluster: true, tls: true, user: "u", pass: "p"},
+		{name: "Sentinel", url: "redis+sentinel://s1,s2:26380/mymaster/4", addrs: []string{"s1:26379", "s2:26380"}, master: "mymaster", db: 4},
+		{name: "SentinelACL", url: "rediss+sentinel://u:p@s1:1/m?sentinel_username=su&sentinel_password=sp",
+			addrs: []string{"s1:1"}, master: "m", user: "u", pass: "p", tls: true},
+		{name: "Params", url: "redis://h?dial_timeout=250ms&read_timeout=2s&write_timeout=3s&pool_timeout=1s&pool_size=7&min_idle_conns=1&max_retries=-1&protocol=2&client_name=idem",
+			addrs: []string{"h:6379"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := redisstore.ParseURL(tc.url)
+			if err != nil {
+				t.Fatalf("ParseURL(%q): got error %v, want nil", tc.url, err)
+			}
+			if strings.Join(o.Addrs, " ") != strings.Join(tc.addrs, " ") {
+				t.Errorf("Addrs: got %q, want %q", o.Addrs, tc.addrs)
+			}
+			if o.Username != tc.user || o.Password != tc.pass {
+				t.Errorf("credentials: got %q/%q, want %q/%q", o.Username, o.Password, tc.user, tc.pass)
+			}
+			if o.DB != tc.db || o.MasterName != tc.master || o.IsClusterMode != tc.cluster {
+				t.Errorf("db/master/cluster: got %d/%q/%v, want %d/%q/%v", o.DB, o.MasterName, o.IsClusterMode, tc.db, tc.master, tc.cluster)
+			}
+			if (o.TLSConfig != nil) != tc.tls {
+				t.Errorf("TLS: got %v, want %v", o.TLSConfig != nil, tc.tls)
+			}
+		})
+	}
+}
+
+func TestParseURLParams(t *testing.T) {
+	t.Parallel()
+	o, err := redisstore.ParseURL("redis+sentinel://s/m?dial_timeout=250ms&read_timeout=2s&write_timeout=3s&pool_timeout=1s&pool_size=7&min_idle_conns=1&max_retries=-1&protocol=2&client_name=idem&sentinel_username=su&sentinel_password=sp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.DialTimeout != 250*time.Millisecond || o.ReadTimeout != 2*time.Second || o.WriteTimeout != 3*time.Second || o.PoolTimeout != time.Second {
+		t.Errorf("timeouts: got %v %v %v %v", o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout)
+	}
+	if o.PoolSize != 7 || o.MinIdleConns != 1 || o.MaxRetries != -1 || o.Protocol != 2 || o.ClientName != "idem" {
+		t.Errorf("ints: got pool %d idle %d retries %d protocol %d name %q", o.PoolSize, o.MinIdleConns, o.MaxRetries, o.Protocol, o.ClientName)
+	}
+	if o.SentinelUsername != "su" || o.SentinelPassword != "sp" {
+		t.Errorf("sentinel credentials: got %q/%q, want su/sp", o.SentinelUsername, o.SentinelPassword)
+	}
+}
+
+func TestParseURLErrors(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"",
+		"localhost:6379",
+		"http://h",
+		"redis://",
+		"redis://a:1,b:2", // several hosts need a topology
+		"redis://h/notadb",
+		"redis://h/1/2",
+		"redis://h:0",
+		"redis://h:99999",
+		"redis://::1",         // IPv6 needs brackets
+		"redis+cluster://h/1", // no database on a cluster
+		"redis+sentinel://s",  // master name missing
+		"redis+sentinel://s/m/x",
+		"unix://host/path.sock", // a unix socket has no host
+		"redis://h?unknown=1",
+		"redis://h?dial_timeout=5",
+		"redis://h?dial_timeout=-1s",
+		"redis://h?pool_size=many",
+		"redis://h?protocol=4",
+		"redis://h?sentinel_password=x", // only for sentinel
+	} {
+		if o, err := redisstore.ParseURL(u); err == nil {
+			t.Errorf("ParseURL(%q): got %+v, want an error", u, o)
+		}
+	}
+}
+
+// TestParseURLRedactsPasswords: errors never show a password.
+func TestParseURLRedactsPasswords(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"redis://user:hunter2@h/x",
+		"redis+sentinel://s/m?sentinel_password=hunter2&bad=1",
+	} {
+		_, err := redisstore.ParseURL(u)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseURL(%q): got error %v, want one without the password", u, err)
+		}
+	}
+}
+
+// FuzzParseURL: ParseURL never panics, and what it accepts has at least
+// one address, each a host:port (or a socket path for unix://).
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{"redis://h:1/2", "unix:///s?db=1", "redis+cluster://a,b:2", "redis+sentinel://u:p@s/m/1?pool_size=2", "rediss://[::1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := redisstore.ParseURL(s)
+		if err != nil {
+			return
+		}
+		if len(o.Addrs) == 0 {
+			t.Fatalf("ParseURL(%q): no address", s)
+		}
+		for _, a := range o.Addrs {
+			if a == "" {
+				t.Fatalf("ParseURL(%q): empty address in %q", s, o.Addrs)
+			}
+		}
+	})
+}
