@@ -3,6 +3,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -124,12 +125,12 @@ var errExited = errors.New("redistest: redis-server exited while starting")
 // waitPong polls addr until it answers PING with PONG (a server loading
 // its AOF answers -LOADING first), the process exits, or startTimeout
 // passes.
-func (p *proc) waitPong(network, addr string) error {
+func (p *proc) waitPong(network, addr string, tlsConf *tls.Config) error {
 	deadline := time.Now().Add(startTimeout)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
-		if ping(network, addr) == nil {
+		if ping(network, addr, tlsConf) == nil {
 			return nil
 		}
 		select {
@@ -138,7 +139,7 @@ func (p *proc) waitPong(network, addr string) error {
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			err := ping(network, addr)
+			err := ping(network, addr, tlsConf)
 			if err == nil {
 				return nil
 			}
@@ -147,11 +148,18 @@ func (p *proc) waitPong(network, addr string) error {
 	}
 }
 
-// ping sends one inline PING on a fresh connection. It speaks the protocol
-// by hand so that a server not yet listening does not make a client library
-// log dial errors.
-func ping(network, addr string) error {
-	conn, err := net.DialTimeout(network, addr, time.Second)
+// ping sends one inline PING on a fresh connection (over TLS when tlsConf
+// is set). It speaks the protocol by hand so that a server not yet
+// listening does not make a client library log dial errors.
+func ping(network, addr string, tlsConf *tls.Config) error {
+	var conn net.Conn
+	var err error
+	d := &net.Dialer{Timeout: time.Second}
+	if tlsConf != nil {
+		conn, err = tls.DialWithDialer(d, network, addr, tlsConf)
+	} else {
+		conn, err = d.Dial(network, addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -164,7 +172,8 @@ func ping(network, addr string) error {
 	if err != nil {
 		return err
 	}
-	if line != "+PONG\r\n" {
+	// NOAUTH: up, but the default user is off (a test of ACL users).
+	if line != "+PONG\r\n" && !strings.HasPrefix(line, "-NOAUTH") {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
 	return nil

@@ -95,3 +95,19 @@ func TestSentinel(t *testing.T) {
 		t.Fatalf("GET on the master: got %q, %v, want \"v\", nil", got, err)
 	}
 }
+
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.WithTLS())
+	if err := s.Client(t).Ping(t.Context()).Err(); err != nil {
+		t.Fatalf("PING over TLS: got error %v, want nil", err)
+	}
+	plain := s.Options()
+	plain.TLSConfig = nil
+	plain.MaxRetries = -1
+	c := redis.NewClient(plain)
+	defer c.Close()
+	if err := c.Ping(t.Context()).Err(); err == nil {
+		t.Fatalf("PING without TLS: got nil, want an error")
+	}
+}

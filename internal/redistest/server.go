@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ type Server struct {
 	shared bool
 	// sockDir is the unix socket's directory, removed by stop.
 	sockDir string
+	tls     *tlsFiles // nil unless WithTLS
 
 	mu   sync.Mutex
 	proc *proc // nil while killed
@@ -32,6 +34,7 @@ type Server struct {
 // config is what a server is started with; Options change it.
 type config struct {
 	unix      bool
+	tls       bool
 	aof       bool
 	maxmemory string
 	policy    string
@@ -53,6 +56,10 @@ func WithMaxmemory(maxmemory, policy string) Option {
 // WithUnixSocket makes the server listen on a unix socket only (no TCP
 // port at all); Addr returns the socket's path.
 func WithUnixSocket() Option { return func(c *config) { c.unix = true } }
+
+// WithTLS makes the server speak TLS only, with a certificate for
+// 127.0.0.1 from a CA made for the test; TLSConfig trusts that CA.
+func WithTLS() Option { return func(c *config) { c.tls = true } }
 
 // WithConfig adds one redis.conf directive, e.g. WithConfig("requirepass",
 // "secret").
@@ -107,7 +114,16 @@ func tryStart(cfg config, dir string, more func(port int) []string, args []strin
 	var (
 		port          int
 		addr, sockDir string
+		tlsf          *tlsFiles
 	)
+	if cfg.tls {
+		var err error
+		if tlsf, err = makeTLS(dir); err != nil {
+			return nil, fmt.Errorf("redistest: make TLS certificates: %w", err)
+		}
+		lines = append(lines, "tls-cert-file "+tlsf.certFile, "tls-key-file "+tlsf.keyFile,
+			"tls-ca-cert-file "+tlsf.caFile, "tls-auth-clients no")
+	}
 	if cfg.unix {
 		// The socket lives in a short directory of its own: a socket path
 		// is limited to about 100 bytes, and test names make TempDir long.
@@ -124,7 +140,11 @@ func tryStart(cfg config, dir string, more func(port int) []string, args []strin
 		}
 		port = ports[0]
 		addr = loopback(port)
-		lines = append(lines, "port "+strconv.Itoa(port))
+		if cfg.tls {
+			lines = append(lines, "port 0", "tls-port "+strconv.Itoa(port))
+		} else {
+			lines = append(lines, "port "+strconv.Itoa(port))
+		}
 	}
 	if cfg.aof {
 		lines = append(lines, "appendonly yes", "appendfsync always")
@@ -147,7 +167,7 @@ func tryStart(cfg config, dir string, more func(port int) []string, args []strin
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, dir: dir, conf: conf, addr: addr, args: args, sockDir: sockDir}
+	s := &Server{cfg: cfg, dir: dir, conf: conf, addr: addr, args: args, sockDir: sockDir, tls: tlsf}
 	// A fresh log, so that addrInUse reads this attempt's only.
 	_ = os.Remove(filepath.Join(dir, "redis.log"))
 	if err := s.launch(); err != nil {
@@ -169,7 +189,11 @@ func (s *Server) launch() error {
 		return err
 	}
 	s.proc = p
-	if err := p.waitPong(s.network(), s.Addr()); err != nil {
+	var tlsConf *tls.Config
+	if s.tls != nil {
+		tlsConf = s.tls.clientTLS()
+	}
+	if err := p.waitPong(s.network(), s.Addr(), tlsConf); err != nil {
 		p.kill()
 		return err
 	}
@@ -190,6 +214,15 @@ func (s *Server) network() string {
 	return "tcp"
 }
 
+// TLSConfig returns a client TLS configuration that trusts the server's
+// test CA, or nil when the server does not speak TLS.
+func (s *Server) TLSConfig() *tls.Config {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.clientTLS()
+}
+
 // Options returns go-redis options for a client of this server, with
 // short timeouts suited to a loopback server.
 func (s *Server) Options() *redis.Options {
@@ -199,6 +232,7 @@ func (s *Server) Options() *redis.Options {
 		DialTimeout:  2 * time.Second,
 		ReadTimeout:  2 * time.Second,
 		WriteTimeout: 2 * time.Second,
+		TLSConfig:    s.TLSConfig(),
 	}
 }
 

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,17 +36,29 @@ func newStore(t testing.TB, client redisstore.Client, cfg redisstore.Config) *re
 	return s
 }
 
+// The conformance runs use clients made the production way, from a URL by
+// ParseURL and NewClient.
+
 func TestConformanceStandalone(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, harness(redistest.Shared(t).Client(t)))
+	storetest.Run(t, harness(newClient(t, "redis://"+redistest.Shared(t).Addr())))
 }
 
 func TestConformanceCluster(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, harness(redistest.SharedCluster(t).Client(t)))
+	addrs := redistest.SharedCluster(t).Addrs()
+	storetest.Run(t, harness(newClient(t, "redis+cluster://"+strings.Join(addrs, ","))))
 }
 
 func TestConformanceSentinel(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, harness(redistest.StartSentinel(t).Client(t)))
+	sentinels := redistest.StartSentinel(t).SentinelAddrs()
+	storetest.Run(t, harness(newClient(t, "redis+sentinel://"+strings.Join(sentinels, ",")+"/"+redistest.MasterName)))
+}
+
+// TestConformancePlainClient: a *redis.Client the caller configured itself
+// fits the Client interface as well.
+func TestConformancePlainClient(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, harness(redistest.Shared(t).Client(t)))
 }
