@@ -11,7 +11,7 @@ func (c *Config) validate() []string {
 	v := &validator{c: c}
 	v.address("listen", c.Listen)
 	v.address("admin.listen", c.Admin.Listen)
-	if c.Listen == c.Admin.Listen {
+	if c.Listen == c.Admin.Listen && !strings.HasSuffix(c.Listen, ":0") { // :0 picks two free ports
 		v.bad("admin.listen", "must differ from listen (%s)", c.Listen)
 	}
 	v.upstream()

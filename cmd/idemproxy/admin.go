@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// readyTimeout bounds the store ping behind /readyz, below the usual probe
+// timeout so the probe gets an answer rather than timing out itself.
+const readyTimeout = 900 * time.Millisecond
+
+// admin is the operators' listener.
+type admin struct {
+	reg      *prometheus.Registry
+	store    store.Store
+	records  http.Handler
+	log      *slog.Logger
+	draining *atomic.Bool // set on SIGTERM: /readyz fails so traffic drains
+}
+
+func (a *admin) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		Registry: a.reg, // promhttp's own metrics, on our registry
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		// Liveness: the process serves. The store is /readyz's business: a
+		// Redis outage must not get every replica restarted.
+		plain(w, http.StatusOK, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("/records", a.records)
+	return mux
+}
+
+// readyz reports whether the proxy should get traffic: not draining, and the
+// store reachable (fail closed would answer 503 to every covered request).
+func (a *admin) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.draining.Load() {
+		plain(w, http.StatusServiceUnavailable, "shutting down\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("readyz: store unreachable", "err", err)
+		plain(w, http.StatusServiceUnavailable, "store unreachable\n")
+		return
+	}
+	plain(w, http.StatusOK, "ok\n")
+}
+
+func plain(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/idemproxy/idemproxy/internal/proxyconfig"
+	"github.com/idemproxy/idemproxy/middleware"
+)
+
+// run is the whole program; it returns when ctx ends (SIGTERM, SIGINT) and
+// the servers have shut down, or on a start-up error.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	opts, err := parseFlags(args, lookupEnv, stderr)
+	if err != nil {
+		return err
+	}
+	if opts.version {
+		printVersion(stdout)
+		return nil
+	}
+	var dm *demo
+	if opts.demo {
+		var demoURL string
+		if dm, demoURL, err = listenDemo(); err != nil {
+			return err
+		}
+		defer dm.stop()
+		opts.set["upstream"] = demoURL
+	}
+	cfg, err := proxyconfig.Load(proxyconfig.Sources{File: opts.config, LookupEnv: lookupEnv, Flags: opts.set})
+	if err != nil {
+		return usageError{err}
+	}
+	log := newLogger(cfg.Log, stderr)
+	if dm != nil {
+		if err := dm.serve(log); err != nil {
+			return err
+		}
+	}
+	if cfg.Server.ShutdownTimeout < cfg.MaxHandlerTimeout() {
+		log.Warn("server.shutdown_timeout is shorter than the longest handler_timeout: a SIGTERM may cut requests whose results then go unrecorded",
+			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std(), "handler_timeout", cfg.MaxHandlerTimeout().Std())
+	}
+
+	st, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mc := cfg.Middleware()
+	mc.Registerer, mc.Logger = reg, log
+	mw, err := middleware.New(st, mc)
+	if err != nil {
+		return usageError{err} // proxyconfig validates first; this is a gap in it
+	}
+	target, _ := url.Parse(cfg.Upstream.URL) // validated by proxyconfig
+	var handler http.Handler = mw.Handler(newProxy(target, newTransport(cfg.Upstream), log))
+	if cfg.Log.Requests {
+		handler = requestLog(handler, log, orDefault(cfg.Idempotency.Header, "Idempotency-Key"))
+	}
+
+	draining := new(atomic.Bool)
+	adm := &admin{reg: reg, store: st, log: log, draining: draining,
+		records: &records{token: cfg.Admin.Token, mw: mw, store: st, log: log}}
+	proxySrv := newServer(handler, cfg.Server, log)
+	adminSrv := newServer(adm.handler(), cfg.Server, log)
+	adminSrv.WriteTimeout = adminWriteTimeout
+
+	proxyLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("proxy listener: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		_ = proxyLn.Close()
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	served := make(chan error, 2)
+	go func() { served <- proxySrv.Serve(proxyLn) }()
+	go func() { served <- adminSrv.Serve(adminLn) }()
+	log.Info("listening", "addr", proxyLn.Addr().String(), "admin_addr", adminLn.Addr().String(),
+		"upstream", cfg.Upstream.URL, "routes", mw.RouteNames(), "record_ops", cfg.Admin.Token != "")
+
+	select {
+	case err := <-served:
+		// A server stopped on its own: report it and bring the other down.
+		_ = proxySrv.Close()
+		_ = adminSrv.Close()
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	return shutdown(proxySrv, adminSrv, draining, cfg.Server.ShutdownTimeout.Std(), log)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// errShutdownTimeout reports requests cut by the shutdown deadline.
+var errShutdownTimeout = errors.New("shutdown timed out with requests still in flight")

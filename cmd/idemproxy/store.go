@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/idemproxy/idemproxy/internal/proxyconfig"
+	"github.com/idemproxy/idemproxy/store"
+	"github.com/idemproxy/idemproxy/store/memstore"
+)
+
+// openStore opens the configured store: Redis when a URL or addresses are
+// set, else the in-process memory store. close releases it after shutdown.
+func openStore(ctx context.Context, c *proxyconfig.Config, log *slog.Logger) (st store.Store, close func(), err error) {
+	if c.UsesRedis() {
+		return openRedis(ctx, c.Redis, log)
+	}
+	log.Warn("no Redis configured: using the in-process memory store; records live only as long as this process and are not shared between replicas (set -redis or IDEMPROXY_REDIS for production)",
+		"max_records", c.Memory.MaxRecords)
+	ms, err := memstore.New(memstore.Config{MaxRecords: c.Memory.MaxRecords})
+	if err != nil {
+		return nil, nil, fmt.Errorf("memory store: %w", err)
+	}
+	return ms, func() {}, nil
+}
