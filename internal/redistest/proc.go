@@ -85,7 +85,7 @@ func launch(conf, logPath string, args ...string) (*proc, error) {
 	}
 	cmd := exec.Command(server, append([]string{conf}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
 	}
