@@ -152,3 +152,31 @@ func TestWaitOnCluster(t *testing.T) {
 		wantWaitReturns(t, errs, nil)
 	}
 }
+
+// TestWaitAcrossServerRestart: the server (with AOF) dies and comes back
+// while a Wait blocks; the subscription is replaced, the waiter rechecks,
+// finds the record still IN_PROGRESS, and returns when the owner finishes.
+func TestWaitAcrossServerRestart(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.WithAOF())
+	admin := srv.Client(t)
+	s := newStore(t, newClient(t, "redis://"+srv.Addr()), redisstore.Config{KeyPrefix: "idemwait:"})
+	key := newKey()
+	channel := "idemwait:{" + key.Scope + ":" + key.ID + "}"
+	mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
+	errs := startWait(t.Context(), s, key)
+	waitSubscribers(t, admin, channel, 1)
+
+	srv.Kill()
+	srv.Restart()
+	waitSubscribers(t, admin, channel, 1) // resubscribed on its own
+	select {
+	case err := <-errs:
+		t.Fatalf("Wait returned %v across the restart, want it to go on blocking", err)
+	default:
+	}
+	if err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	wantWaitReturns(t, errs, nil)
+}

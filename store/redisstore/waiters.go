@@ -129,7 +129,9 @@ func (w *waiters) unregister(wt *waiter) {
 
 // barrier returns once the subscription connection has answered a PING
 // sent after wt's SUBSCRIBE, so that wt is subscribed. errRecheck: the
-// connection was replaced meanwhile, try again.
+// connection was replaced meanwhile, try again. While Redis is unreachable
+// it blocks until ctx ends: replacements are paced by the dispatcher's
+// backoff, so this never spins.
 func (w *waiters) barrier(ctx context.Context, wt *waiter) error {
 	w.mu.Lock()
 	if w.closed {
@@ -152,8 +154,11 @@ func (w *waiters) barrier(ctx context.Context, wt *waiter) error {
 	err := ps.Ping(pctx, token)
 	cancel()
 	if err != nil {
-		_ = ps.Close() // the dispatcher replaces it and sends a recheck
-		return err
+		// The connection is broken: close it, so that the dispatcher
+		// replaces it and sends a recheck, and wait for that (or ctx)
+		// rather than fail the Wait on a blip.
+		_ = ps.Close()
+		pong = nil
 	}
 	select {
 	case <-pong:
