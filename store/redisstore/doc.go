@@ -39,7 +39,10 @@
 // # Clock
 //
 // Leases and expiries are measured by the Redis server's clock (TIME in the
-// scripts), never by the proxies' clocks, which may disagree. Expiry is
+// scripts), never by the proxies' clocks, which may disagree. A script may
+// read TIME and then write because Redis (5 and later by default, 7
+// always) replicates a script's effects — the HSET and PEXPIREAT it made —
+// to replicas and the AOF, not the script to run again. Expiry is
 // judged on the logical field e, and a logically expired record reads as
 // absent; the key's own PEXPIREAT (at e) only collects garbage. Tests move
 // the clock with an offset every script adds to TIME (always 0 outside
