@@ -21,8 +21,7 @@ const clusterSize = 3
 // Cluster is a Redis Cluster of three masters (no replicas) started by the
 // tests, all slots assigned and the cluster state ok.
 type Cluster struct {
-	nodes  []*Server
-	shared bool
+	nodes []*Server
 }
 
 // StartCluster starts a cluster of its own for tb, torn down when tb ends.

@@ -84,7 +84,6 @@ func SharedCluster(tb testing.TB) *Cluster {
 	if shared.cluster == nil && shared.clusterErr == nil {
 		shared.cluster, shared.clusterErr = startShared(startCluster)
 		if shared.cluster != nil {
-			shared.cluster.shared = true
 			for _, n := range shared.cluster.nodes {
 				n.shared = true
 			}
