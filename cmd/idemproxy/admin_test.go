@@ -115,3 +115,16 @@ func TestAdminProbes(t *testing.T) {
 		t.Errorf("GET /healthz while draining = %d, want 200 (alive)", status)
 	}
 }
+
+func TestHealthcheckFlag(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "http://127.0.0.1:1", time.Second)
+	adm, draining := adminFor(t, h, "")
+	if err := run(t.Context(), []string{"-healthcheck", adm.URL + "/healthz"}, noEnv, io.Discard, io.Discard); err != nil {
+		t.Errorf("-healthcheck on a live admin = %v, want nil", err)
+	}
+	draining.Store(true)
+	if err := run(t.Context(), []string{"-healthcheck", adm.URL + "/readyz"}, noEnv, io.Discard, io.Discard); err == nil {
+		t.Errorf("-healthcheck on a failing /readyz = nil, want an error")
+	}
+}

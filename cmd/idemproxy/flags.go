@@ -13,6 +13,8 @@ type options struct {
 	config  string
 	demo    bool
 	version bool
+	// healthcheck, when set, is a URL to probe instead of serving.
+	healthcheck string
 	// set are the configuration flags given, by name; they beat the
 	// environment and the file.
 	set map[string]string
@@ -28,6 +30,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stderr io.
 	fs.StringVar(&o.config, "config", defaultConfig, "YAML configuration file (IDEMPROXY_CONFIG); none: flags and environment only")
 	fs.BoolVar(&o.demo, "demo", false, "front an in-process orderapp on a free loopback port instead of -upstream")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.healthcheck, "healthcheck", "", "GET this URL (e.g. http://127.0.0.1:9090/healthz), exit 0 on 200, 1 otherwise; for container health checks")
 	for _, ov := range proxyconfig.Overrides {
 		if ov.Flag != "" {
 			fs.String(ov.Flag, "", ov.Usage+" ("+ov.Env+")")
@@ -49,7 +52,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stderr io.
 	o.set = map[string]string{}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "config", "demo", "version":
+		case "config", "demo", "version", "healthcheck":
 		default:
 			o.set[f.Name] = f.Value.String()
 		}

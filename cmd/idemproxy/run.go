@@ -28,6 +28,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		printVersion(stdout)
 		return nil
 	}
+	if opts.healthcheck != "" {
+		return healthcheck(ctx, opts.healthcheck)
+	}
 	var dm *demo
 	if opts.demo {
 		var demoURL string
