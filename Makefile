@@ -1,7 +1,7 @@
 # Everyday targets. The README's test command is `make test`'s recipe.
 GO ?= go
 
-.PHONY: test lint run run-orderapp build
+.PHONY: test lint run run-orderapp build e2e docker
 
 test:
 	$(GO) test -race -shuffle=on -count=1 ./...
@@ -15,3 +15,15 @@ build:
 
 run-orderapp:
 	$(GO) run ./cmd/orderapp
+
+# The product: the proxy in front of an in-process orderapp, memory store
+# unless REDIS is set (make run REDIS=redis://127.0.0.1:6379).
+run:
+	$(GO) run ./cmd/idemproxy -config config.yaml -demo $(if $(REDIS),-redis $(REDIS))
+
+# End-to-end tests only: real redis-server, orderapp and idemproxy processes.
+e2e:
+	$(GO) test -race -count=1 ./internal/e2e
+
+docker:
+	docker build -t idemproxy .

@@ -43,7 +43,7 @@ func requestLog(next http.Handler, log *slog.Logger, keyHeader string) http.Hand
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"duration", time.Since(start), "key_hash", keyHash(r.Header.Get(keyHeader)),
+				"duration", time.Since(start).String(), "key_hash", keyHash(r.Header.Get(keyHeader)),
 				"replayed", sw.Header().Get("Idempotent-Replayed") == "true")
 		}()
 		next.ServeHTTP(sw, r)

@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	if cfg.Server.ShutdownTimeout < cfg.MaxHandlerTimeout() {
 		log.Warn("server.shutdown_timeout is shorter than the longest handler_timeout: a SIGTERM may cut requests whose results then go unrecorded",
-			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std(), "handler_timeout", cfg.MaxHandlerTimeout().Std())
+			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std().String(), "handler_timeout", cfg.MaxHandlerTimeout().Std().String())
 	}
 
 	st, closeStore, err := openStore(ctx, cfg, log)

@@ -37,7 +37,7 @@ func newServer(h http.Handler, c proxyconfig.Server, log *slog.Logger) *http.Ser
 // returns, so once Shutdown returns every result is recorded.
 func shutdown(proxySrv, adminSrv *http.Server, draining *atomic.Bool, timeout time.Duration, log *slog.Logger) error {
 	draining.Store(true)
-	log.Info("shutting down: no new connections; waiting for in-flight requests", "timeout", timeout)
+	log.Info("shutting down: no new connections; waiting for in-flight requests", "timeout", timeout.String())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// The admin listener stays up while the proxy drains, so /metrics and
