@@ -118,6 +118,11 @@ func TestLoadErrorsNameTheField(t *testing.T) {
 			want: []string{"idempotency.routes[0].in_progress: \"queue\" is not one of reject, wait"},
 		},
 		{
+			name: "missing TLS file",
+			file: upstream + "redis:\n  url: rediss://127.0.0.1:6379\n  tls:\n    ca_file: /nonexistent/ca.pem\n",
+			want: []string{"config.yaml:6: redis.tls.ca_file: stat /nonexistent/ca.pem"},
+		},
+		{
 			name: "missing upstream",
 			file: "listen: :8080\n",
 			want: []string{"upstream.url: required"},

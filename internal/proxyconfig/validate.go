@@ -3,6 +3,7 @@ package proxyconfig
 import (
 	"net"
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -143,6 +144,14 @@ func (v *validator) redis() {
 	v.oneOf("redis.check", r.Check, "refuse", "warn")
 	if (r.TLS.CertFile == "") != (r.TLS.KeyFile == "") {
 		v.bad("redis.tls.cert_file", "set cert_file and key_file together")
+	}
+	for path, file := range map[string]string{"redis.tls.ca_file": r.TLS.CAFile, "redis.tls.cert_file": r.TLS.CertFile, "redis.tls.key_file": r.TLS.KeyFile} {
+		if file == "" {
+			continue
+		}
+		if _, err := os.Stat(file); err != nil {
+			v.bad(path, "%v", err)
+		}
 	}
 }
 
