@@ -11,7 +11,9 @@ var errBodyTooLarge = errors.New("request body too large")
 
 // readBody reads the whole request body, up to limit bytes; past it,
 // errBodyTooLarge. A declared Content-Length past the limit is refused
-// before anything is read, and one within it sizes the buffer exactly.
+// before anything is read; one within it sizes the buffer, up to
+// maxPresize, so a client that declares a large body and sends nothing
+// does not get the server to allocate it.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -19,7 +21,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errBodyTooLarge
 	}
-	buf := make([]byte, 0, max(r.ContentLength+1, 512))
+	buf := make([]byte, 0, min(max(r.ContentLength+1, 512), maxPresize))
 	// Read one byte past the limit to tell "exactly limit" from "more".
 	lr := io.LimitedReader{R: r.Body, N: limit + 1}
 	for {
@@ -59,4 +61,7 @@ func (m *Middleware) putBuf(b *[]byte) {
 	m.bufs.Put(b)
 }
 
-const maxPooledBuf = 64 << 10
+const (
+	maxPooledBuf = 64 << 10
+	maxPresize   = 64 << 10
+)

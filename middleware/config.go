@@ -105,7 +105,9 @@ type Policy struct {
 	// the handler again). Default: AbandonedReject.
 	OnAbandoned AbandonedMode
 	// Statuses maps a status ("503") or a class ("5xx") to the action on
-	// finish; an exact status beats its class, which beats the defaults:
+	// finish. A route's entries beat the Config's (even a route's class
+	// beats a Config's exact status); within one map an exact status beats
+	// its class; both beat the defaults:
 	// 2xx and 3xx replay; 400, 401, 403, 404, 405, 413, 415, 422 and 429
 	// release; every other 4xx and 5xx fail.
 	Statuses map[string]Action
@@ -116,8 +118,10 @@ type Policy struct {
 	// StoreTimeout bounds each store operation. Default: 2s.
 	StoreTimeout time.Duration
 	// ReplayExcludeHeaders are response headers that are neither stored nor
-	// replayed. Default: the hop-by-hop headers, Set-Cookie, Date and
-	// Content-Length.
+	// replayed, because they belong to one response only. Set it to an
+	// empty, non-nil list to replay them all. Hop-by-hop headers and
+	// Content-Length are never stored, whatever this says. Default:
+	// Set-Cookie (a session must not be handed out twice) and Date.
 	ReplayExcludeHeaders []string
 }
 
@@ -166,24 +170,20 @@ const (
 
 // defaultPolicy holds the documented defaults.
 var defaultPolicy = Policy{
-	Key:             KeyOptional,
-	Scope:           "header:Authorization",
-	Body:            BodyRaw,
-	MaxRequestBody:  1 << 20,
-	MaxResponseBody: 1 << 20,
-	TTL:             24 * time.Hour,
-	Lease:           10 * time.Second,
-	HandlerTimeout:  30 * time.Second,
-	InProgress:      InProgressReject,
-	WaitTimeout:     10 * time.Second,
-	OnAbandoned:     AbandonedReject,
-	FailMode:        FailClosed,
-	StoreTimeout:    2 * time.Second,
-	ReplayExcludeHeaders: []string{
-		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
-		"Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Set-Cookie", "Date", "Content-Length",
-	},
+	Key:                  KeyOptional,
+	Scope:                "header:Authorization",
+	Body:                 BodyRaw,
+	MaxRequestBody:       1 << 20,
+	MaxResponseBody:      1 << 20,
+	TTL:                  24 * time.Hour,
+	Lease:                10 * time.Second,
+	HandlerTimeout:       30 * time.Second,
+	InProgress:           InProgressReject,
+	WaitTimeout:          10 * time.Second,
+	OnAbandoned:          AbandonedReject,
+	FailMode:             FailClosed,
+	StoreTimeout:         2 * time.Second,
+	ReplayExcludeHeaders: []string{"Set-Cookie", "Date"},
 }
 
 // inherit returns p with every zero field taken from parent.
@@ -207,17 +207,8 @@ func (p Policy) inherit(parent Policy) Policy {
 	if p.ReplayExcludeHeaders == nil {
 		p.ReplayExcludeHeaders = parent.ReplayExcludeHeaders
 	}
-	// Status actions merge: the route's entries beat the parent's.
-	if len(parent.Statuses) > 0 {
-		merged := make(map[string]Action, len(parent.Statuses)+len(p.Statuses))
-		for k, v := range parent.Statuses {
-			merged[k] = v
-		}
-		for k, v := range p.Statuses {
-			merged[k] = v
-		}
-		p.Statuses = merged
-	}
+	// Statuses are not merged here: the status table layers the route's
+	// entries over the Config's (see newStatusTable).
 	return p
 }
 
@@ -332,4 +323,11 @@ func canonicalMethods(methods []string) []string {
 		out[i] = strings.ToUpper(m)
 	}
 	return out
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

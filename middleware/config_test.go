@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,15 @@ func TestNewReportsEveryConfigProblemByField(t *testing.T) {
 	}
 }
 
+func TestDuplicateRouteNamesAreRefused(t *testing.T) {
+	t.Parallel()
+	mem, _ := memstore.New(memstore.Config{})
+	_, err := New(mem, Config{Routes: []Route{{Name: "a", Path: "/x"}, {Name: "a", Path: "/y"}}})
+	if err == nil || !strings.Contains(err.Error(), "Routes[1].Name") {
+		t.Errorf("New with two routes named a: %v, want an error naming Routes[1].Name", err)
+	}
+}
+
 func TestScopeSpecs(t *testing.T) {
 	t.Parallel()
 	for _, spec := range []string{"none", "header:Authorization", "header:X-Api-Key", "json:/customer_id", "json:/a~1b/0", "json:/"} {
@@ -83,7 +94,7 @@ func TestRouteMatching(t *testing.T) {
 		{Route{PathPrefix: "/v1/"}, "POST", "/v2/payments", false},
 	}
 	for _, tc := range tests {
-		rt, errs := newRoute(tc.route, defaultPolicy, 0, map[fieldError]bool{})
+		rt, errs := newRoute(tc.route, Policy{}, defaultPolicy, 0, map[fieldError]bool{})
 		if len(errs) > 0 {
 			t.Fatalf("newRoute(%+v): %v", tc.route, errs)
 		}
@@ -112,8 +123,14 @@ func TestMetricsCountOutcomesOnCallersRegistry(t *testing.T) {
 			t.Errorf("requests_total{route=orders,outcome=%s} = %v, want %v", o, got, want)
 		}
 	}
-	if _, err := New(e.mem, Config{Registerer: e.reg}); err != nil {
-		t.Errorf("a second middleware on the same registry: %v", err)
+	second, err := New(e.mem, Config{Registerer: e.reg, Routes: []Route{{Name: "orders", PathPrefix: "/orders"}}})
+	if err != nil {
+		t.Fatalf("a second middleware on the same registry: %v", err)
+	}
+	w := httptest.NewRecorder()
+	second.Handler(ordersHandler(e)).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/orders", nil))
+	if got := e.outcome("orders", OutcomeBypassed); got != 2 {
+		t.Errorf("after the second middleware bypassed one: bypassed = %v, want 2 (shared series)", got)
 	}
 	families, err := e.reg.Gather()
 	if err != nil {

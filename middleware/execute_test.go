@@ -4,12 +4,19 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/idemproxy/idemproxy/store/memstore"
 )
 
 // TestClientGoneDoesNotStopTheWork: a client that hangs up after its key is
@@ -105,40 +112,62 @@ func TestHandlerGetsItsOwnTimeout(t *testing.T) {
 
 // TestLeaseIsRenewedWhileHandlerRuns: a handler that runs longer than the
 // lease keeps its key: a retry meanwhile gets 409 in progress, never
-// "abandoned" (which would invite a takeover and a second execution).
+// "abandoned" (which would invite a takeover and a second execution). One
+// that outlives its HandlerTimeout, ignoring its context, stops being
+// renewed, so its key is not held forever. Time is synctest's.
 func TestLeaseIsRenewedWhileHandlerRuns(t *testing.T) {
 	t.Parallel()
-	const lease = 30 * time.Millisecond
-	release := make(chan struct{})
-	started := make(chan struct{})
-	e := newEnv(t, Config{Policy: Policy{Lease: lease}}, func(e *env) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if e.calls.Add(1) == 1 {
-				close(started)
-				<-release
-			}
-			w.WriteHeader(http.StatusCreated)
-		})
-	})
-	e.spy.renewed = make(chan struct{}, 1)
-	done := make(chan int, 1)
-	go func() { done <- e.do(request{key: "long"}).Code }()
-	<-started
-
-	// Move the store's clock two thirds into the lease, then wait for two
-	// renewals: the second surely read the moved clock.
-	e.clock.Advance(20 * time.Millisecond)
-	<-e.spy.renewed
-	<-e.spy.renewed
-	// Past the original lease, but within the renewed one.
-	e.clock.Advance(20 * time.Millisecond)
-	w := e.do(request{key: "long"})
-	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(ProblemInProgress)) {
-		t.Errorf("retry during a long handler got %d %s, want 409 in-progress", w.Code, w.Body)
+	tests := []struct {
+		name           string
+		handlerTimeout time.Duration
+		wantType       ProblemType
+	}{
+		{name: "renewed while the handler runs", handlerTimeout: time.Minute, wantType: ProblemInProgress},
+		{name: "not renewed past the handler timeout", handlerTimeout: 50 * time.Millisecond, wantType: ProblemAbandoned},
 	}
-	close(release)
-	if code := <-done; code != http.StatusCreated {
-		t.Errorf("owner got %d, want 201", code)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				mem, err := memstore.New(memstore.Config{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mw, err := New(mem, Config{Logger: slog.New(slog.DiscardHandler), Policy: Policy{
+					Lease: 30 * time.Millisecond, HandlerTimeout: tc.handlerTimeout,
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				release := make(chan struct{})
+				var calls atomic.Int64
+				h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if calls.Add(1) == 1 {
+						<-release // ignores its context
+					}
+					w.WriteHeader(http.StatusCreated)
+				}))
+				send := func() *httptest.ResponseRecorder {
+					r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(body1))
+					r.Header.Set("Idempotency-Key", "long")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					return w
+				}
+				done := make(chan int, 1)
+				go func() { done <- send().Code }()
+				time.Sleep(200 * time.Millisecond) // far past the 30ms lease
+				w := send()
+				if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(tc.wantType)) {
+					t.Errorf("retry during a long handler got %d %s, want 409 %s", w.Code, w.Body, tc.wantType)
+				}
+				close(release)
+				<-done
+				if got := calls.Load(); got != 1 {
+					t.Errorf("handler ran %d times, want 1", got)
+				}
+			})
+		})
 	}
 }
 
@@ -225,4 +254,128 @@ func TestNotExecutedReleasesTheKey(t *testing.T) {
 		t.Errorf("handler ran %d times, want 2 (released once, then failed)", got)
 	}
 	NotExecuted(httptestRequest("")) // outside the middleware: no effect, no panic
+}
+
+// TestWaitModeGivesUpAtItsBound: a waiter whose owner does not finish in
+// WaitTimeout gets 409 with Retry-After; a waiter whose client leaves stops
+// waiting. Time is synctest's.
+func TestWaitModeGivesUpAtItsBound(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		mem, err := memstore.New(memstore.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mw, err := New(mem, Config{Logger: slog.New(slog.DiscardHandler), Policy: Policy{
+			InProgress: InProgressWait, WaitTimeout: 2 * time.Second,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-release
+			w.WriteHeader(http.StatusCreated)
+		}))
+		send := func(ctx context.Context) *httptest.ResponseRecorder {
+			r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", strings.NewReader(body1))
+			r.Header.Set("Idempotency-Key", "w")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			return w
+		}
+		owner := make(chan int, 1)
+		go func() { owner <- send(context.Background()).Code }()
+		synctest.Wait() // the owner holds the key
+
+		began := time.Now()
+		w := send(context.Background())
+		if w.Code != http.StatusConflict || w.Header().Get("Retry-After") == "" {
+			t.Errorf("waiter past its bound got %d Retry-After=%q, want 409 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+		}
+		if waited := time.Since(began); waited != 2*time.Second {
+			t.Errorf("waited %s, want the 2s WaitTimeout", waited)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		gone := make(chan struct{})
+		go func() { send(ctx); close(gone) }()
+		synctest.Wait() // the second waiter is blocked in Wait
+		cancel()
+		<-gone // returns without the owner finishing
+
+		close(release)
+		if code := <-owner; code != http.StatusCreated {
+			t.Errorf("owner got %d, want 201", code)
+		}
+	})
+}
+
+// TestFinishFailureStillAnswersTheClient: when the result cannot be
+// recorded the client still gets its response, and the key stays in
+// progress (409) until its lease ends, never open to a second run.
+func TestFinishFailureStillAnswersTheClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(e *env) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e.calls.Add(1)
+			e.spy.fail.Store(true) // the store goes down while the handler runs
+			w.WriteHeader(http.StatusCreated)
+		})
+	})
+	if w := e.do(request{key: "f"}); w.Code != http.StatusCreated {
+		t.Fatalf("owner got %d, want its 201", w.Code)
+	}
+	e.spy.fail.Store(false)
+	if w := e.do(request{key: "f"}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(ProblemInProgress)) {
+		t.Errorf("retry got %d %s, want 409 in-progress", w.Code, w.Body)
+	}
+	e.clock.Advance(11 * time.Second)
+	if w := e.do(request{key: "f"}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(ProblemAbandoned)) {
+		t.Errorf("retry after the lease got %d %s, want 409 abandoned", w.Code, w.Body)
+	}
+	if got := e.calls.Load(); got != 1 {
+		t.Errorf("handler ran %d times, want 1", got)
+	}
+	if got := testutil.ToFloat64(e.mw.metrics.storeErrors.WithLabelValues("finish")); got != 1 {
+		t.Errorf("store_errors_total{operation=finish} = %v, want 1", got)
+	}
+}
+
+// TestPanicBeforeWritingRecordsA500: the recorded failure names 500 when
+// the handler panicked before answering.
+func TestPanicBeforeWritingRecordsA500(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, func(e *env) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	})
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("recovered %v, want the handler's panic", p)
+			}
+		}()
+		e.do(request{key: "p"})
+	}()
+	if w := e.do(request{key: "p"}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "status 500") {
+		t.Errorf("retry got %d %s, want 409 naming status 500", w.Code, w.Body)
+	}
+}
+
+// errReader fails mid-body, like a client that drops its upload.
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+func TestUnreadableBodyIs400WithoutStoreAccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{}, nil)
+	r := httptest.NewRequest(http.MethodPost, "/orders", errReader{})
+	r.Header.Set("Idempotency-Key", "u")
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	checkProblem(t, "unreadable body", w.Result().Header, w.Body.Bytes(), ProblemUnreadableBody, http.StatusBadRequest)
+	if e.spy.ops.Load() != 0 || e.calls.Load() != 0 {
+		t.Errorf("store ops %d, handler runs %d; want none", e.spy.ops.Load(), e.calls.Load())
+	}
 }

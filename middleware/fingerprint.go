@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/idemproxy/idemproxy/store"
 )
@@ -28,53 +29,68 @@ func decodeJSON(body []byte) any {
 	return doc
 }
 
+// hasher is a pooled SHA-256 with a scratch buffer, so hashing a request's
+// fields allocates nothing.
+type hasher struct {
+	h       hash.Hash
+	scratch []byte
+}
+
+var hashers = sync.Pool{New: func() any { return &hasher{h: sha256.New(), scratch: make([]byte, 0, 256)} }}
+
+func getHasher() *hasher {
+	hs := hashers.Get().(*hasher)
+	hs.h.Reset()
+	return hs
+}
+
+// field hashes a tag, the length of s, and s: length-prefixed, so no two
+// distinct field sequences share a byte stream.
+func (hs *hasher) field(tag byte, s string) {
+	hs.scratch = binary.BigEndian.AppendUint64(append(hs.scratch[:0], tag), uint64(len(s)))
+	hs.scratch = append(hs.scratch, s...)
+	hs.h.Write(hs.scratch)
+}
+
+func (hs *hasher) fieldBytes(tag byte, b []byte) {
+	hs.scratch = binary.BigEndian.AppendUint64(append(hs.scratch[:0], tag), uint64(len(b)))
+	hs.h.Write(hs.scratch)
+	hs.h.Write(b)
+}
+
+// sum returns the digest and puts the hasher back in the pool, unless its
+// scratch grew large.
+func (hs *hasher) sum() (out store.Fingerprint) {
+	hs.h.Sum(out[:0])
+	if cap(hs.scratch) <= 4096 {
+		hashers.Put(hs)
+	}
+	return out
+}
+
 // fingerprint hashes what makes two requests "the same request": method,
-// escaped path, raw query, the selected headers and the body. Each field is
-// length-prefixed, so no two distinct inputs share a byte stream. With doc
-// non-nil (BodyJSON and the body is JSON) the body enters as canonical JSON:
-// object keys sorted, no whitespace, numbers as written.
+// escaped path, raw query, the selected headers (canonical names) and the
+// body. With doc non-nil (BodyJSON and the body is JSON) the body enters as
+// canonical JSON: object keys sorted, no whitespace, numbers as written.
 func fingerprint(r *http.Request, headers []string, body []byte, doc any) store.Fingerprint {
-	h := sha256.New()
-	field(h, 'm', r.Method)
-	field(h, 'p', r.URL.EscapedPath())
-	field(h, 'q', r.URL.RawQuery)
+	hs := getHasher()
+	hs.field('m', r.Method)
+	hs.field('p', r.URL.EscapedPath())
+	hs.field('q', r.URL.RawQuery)
 	for _, name := range headers {
-		field(h, 'h', http.CanonicalHeaderKey(name))
-		for _, v := range r.Header.Values(name) {
-			field(h, 'v', v)
+		hs.field('h', name)
+		for _, v := range r.Header[name] {
+			hs.field('v', v)
 		}
 	}
 	if doc != nil {
-		canonical, err := json.Marshal(doc)
-		if err == nil {
-			fieldBytes(h, 'j', canonical)
-			return sum(h)
+		if canonical, err := json.Marshal(doc); err == nil {
+			hs.fieldBytes('j', canonical)
+			return hs.sum()
 		}
 	}
-	fieldBytes(h, 'b', body)
-	return sum(h)
-}
-
-func field(h hash.Hash, tag byte, s string) {
-	var hdr [9]byte
-	hdr[0] = tag
-	binary.BigEndian.PutUint64(hdr[1:], uint64(len(s)))
-	h.Write(hdr[:])
-	h.Write([]byte(s))
-}
-
-func fieldBytes(h hash.Hash, tag byte, b []byte) {
-	var hdr [9]byte
-	hdr[0] = tag
-	binary.BigEndian.PutUint64(hdr[1:], uint64(len(b)))
-	h.Write(hdr[:])
-	h.Write(b)
-}
-
-func sum(h hash.Hash) store.Fingerprint {
-	var f store.Fingerprint
-	h.Sum(f[:0])
-	return f
+	hs.fieldBytes('b', body)
+	return hs.sum()
 }
 
 // storageKey derives the store's key from the scope and the idempotency
@@ -82,10 +98,16 @@ func sum(h hash.Hash) store.Fingerprint {
 // (a Redis hash-tag brace, say) reaches a storage key. The scope kind is
 // hashed in, so a header value and a JSON value never share a scope.
 func storageKey(kind scopeKind, scopeValue, key string) store.Key {
-	sh := sha256.New()
-	field(sh, byte(kind), scopeValue)
-	var scope store.Fingerprint
-	sh.Sum(scope[:0])
-	id := sha256.Sum256([]byte(key))
-	return store.Key{Scope: hex.EncodeToString(scope[:]), ID: hex.EncodeToString(id[:])}
+	hs := getHasher()
+	hs.field(byte(kind), scopeValue)
+	scope := hs.sum()
+	hs = getHasher()
+	hs.field('k', key)
+	id := hs.sum()
+	// One string for both halves: one allocation.
+	var buf [2 * 2 * sha256.Size]byte
+	hex.Encode(buf[:2*sha256.Size], scope[:])
+	hex.Encode(buf[2*sha256.Size:], id[:])
+	both := string(buf[:])
+	return store.Key{Scope: both[:2*sha256.Size], ID: both[2*sha256.Size:]}
 }

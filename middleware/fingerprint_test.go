@@ -1,8 +1,10 @@
 package middleware
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/idemproxy/idemproxy/store"
@@ -41,7 +43,7 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 		if mode == BodyJSON {
 			doc = decodeJSON([]byte(rq.body))
 		}
-		return fingerprint(r, []string{"x-tenant"}, []byte(rq.body), doc)
+		return fingerprint(r, []string{"X-Tenant"}, []byte(rq.body), doc)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +84,52 @@ func FuzzStorageKey(f *testing.F) {
 		if (a == b) != same {
 			t.Fatalf("storageKey(%q,%q,%q) = %v and storageKey(%q,%q,%q) = %v: equal %v, inputs equal %v",
 				k1, s1, key1, a, k2, s2, key2, b, a == b, same)
+		}
+	})
+}
+
+// FuzzFingerprintJSON checks that in BodyJSON mode a body's fingerprint
+// depends on its JSON value, not its spelling: any JSON body, re-encoded
+// with other whitespace and key order, has the same fingerprint; and a body
+// that is not one JSON value never panics (it is taken raw).
+func FuzzFingerprintJSON(f *testing.F) {
+	for _, seed := range []string{`{"b":1,"a":[1,2,{"z":null,"y":"s"}]}`, `[1, 2.50, "x"]`, `"s"`, `{"a":1}{`, `nope`, `1e400`} {
+		f.Add([]byte(seed))
+	}
+	r := httptest.NewRequest(http.MethodPost, "/orders", nil)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		doc := decodeJSON(body)
+		fp := fingerprint(r, nil, body, doc)
+		if doc == nil {
+			return
+		}
+		respelled, err := json.MarshalIndent(doc, " ", "\t")
+		if err != nil {
+			t.Fatalf("re-encoding %q: %v", body, err)
+		}
+		if got := fingerprint(r, nil, respelled, decodeJSON(respelled)); got != fp {
+			t.Fatalf("%q and its respelling %q have different fingerprints", body, respelled)
+		}
+	})
+}
+
+// FuzzScopePointer checks that parsePointer never panics, and that any
+// object member name, escaped into a pointer, finds that member.
+func FuzzScopePointer(f *testing.F) {
+	for _, seed := range []string{"customer_id", "a/b", "~", "~1", "", "0"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		_, _ = parsePointer(name)
+		_, _ = parsePointer("/" + name)
+		escaped := strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+		tokens, err := parsePointer("/" + escaped)
+		if err != nil {
+			t.Fatalf("parsePointer(%q) of member %q: %v", "/"+escaped, name, err)
+		}
+		got, ok := lookupPointer(map[string]any{name: "v"}, tokens)
+		if !ok || got != "v" {
+			t.Fatalf("pointer %q did not find member %q: %v, %v", "/"+escaped, name, got, ok)
 		}
 	})
 }

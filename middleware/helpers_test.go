@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,13 +40,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// spyStore wraps a real store: it counts operations, can fail them all, and
-// reports renewals on a channel. It is a fake of our own port, not of Redis.
+// spyStore wraps a real store: it counts operations and can fail them all.
+// It is a fake of our own port, not of Redis.
 type spyStore struct {
 	store.Store
-	ops     atomic.Int64
-	fail    atomic.Bool
-	renewed chan struct{} // receives after each successful Renew, if set
+	ops  atomic.Int64
+	fail atomic.Bool
 }
 
 var errStoreDown = errors.New("spy: store down")
@@ -69,14 +69,7 @@ func (s *spyStore) Renew(ctx context.Context, key store.Key, owner string, lease
 	if err := s.op(); err != nil {
 		return err
 	}
-	err := s.Store.Renew(ctx, key, owner, lease)
-	if err == nil && s.renewed != nil {
-		select {
-		case s.renewed <- struct{}{}:
-		default:
-		}
-	}
-	return err
+	return s.Store.Renew(ctx, key, owner, lease)
 }
 
 func (s *spyStore) Finish(ctx context.Context, req store.FinishRequest) error {
@@ -121,6 +114,9 @@ func newEnv(t *testing.T, cfg Config, next func(e *env) http.Handler) *env {
 	}
 	e.mem, e.spy = mem, &spyStore{Store: mem}
 	cfg.Registerer = e.reg
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if e.mw, err = New(e.spy, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +157,8 @@ type request struct {
 	lines  []string
 	body   string
 	header http.Header
+	// contentLength, when set, is declared whatever the body is.
+	contentLength int64
 }
 
 func (e *env) do(rq request) *httptest.ResponseRecorder {
@@ -174,6 +172,9 @@ func (e *env) do(rq request) *httptest.ResponseRecorder {
 	}
 	if rq.lines != nil {
 		r.Header["Idempotency-Key"] = rq.lines
+	}
+	if rq.contentLength != 0 {
+		r.ContentLength = rq.contentLength
 	}
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
@@ -202,4 +203,27 @@ func (r *stringReader) Read(p []byte) (int, error) {
 
 func (e *env) outcome(route string, o Outcome) float64 {
 	return testutil.ToFloat64(e.mw.metrics.requests.WithLabelValues(route, string(o)))
+}
+
+// outcomeTotal sums requests_total{outcome=o} over every route.
+func (e *env) outcomeTotal(o Outcome) float64 {
+	e.t.Helper()
+	families, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != "idemproxy_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == string(o) {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,10 +21,13 @@ type step struct {
 	wantType   ProblemType       // problem+json type, when the middleware answers
 	wantHeader map[string]string // "" means the header must be absent
 	wantBody   string            // substring of the body
-	replayed   bool              // Idempotent-Replayed: true, and the body equals that of step sameAs
-	sameAs     int               // 1-based step whose body a replay repeats; default 1
-	wantCalls  int64             // handler executions so far
-	storeOps   *int64            // store operations so far, when set
+	notBody    string            // must not be in the body
+	// wantOutcome, when set, is counted once in requests_total by the step.
+	wantOutcome Outcome
+	replayed    bool   // Idempotent-Replayed: true, and the body equals that of step sameAs
+	sameAs      int    // 1-based step whose body a replay repeats; default 1
+	wantCalls   int64  // handler executions so far
+	storeOps    *int64 // store operations so far, when set
 }
 
 func ops(n int64) *int64 { return &n }
@@ -60,7 +64,7 @@ func TestLifecycle(t *testing.T) {
 			{req: request{path: "/payments"}, wantStatus: 201, wantCalls: 1, storeOps: ops(0)},
 		}},
 		{name: "optional route without key bypasses without store access", steps: []step{
-			{req: request{body: body1}, wantStatus: 201, wantCalls: 1, storeOps: ops(0)},
+			{req: request{body: body1}, wantStatus: 201, wantCalls: 1, storeOps: ops(0), wantOutcome: OutcomeBypassed},
 			{req: request{body: body1}, wantStatus: 201, wantCalls: 2, storeOps: ops(0)},
 		}},
 		{name: "required key missing is 400", cfg: Config{Routes: []Route{ordersRequired}}, steps: []step{
@@ -106,7 +110,7 @@ func TestLifecycle(t *testing.T) {
 		}},
 		{name: "in progress elsewhere is 409 with Retry-After", steps: []step{
 			{before: preClaim, req: request{key: "k1", body: body1}, wantStatus: 409, wantType: ProblemInProgress, wantCalls: 0,
-				wantHeader: map[string]string{"Retry-After": "10"}},
+				wantHeader: map[string]string{"Retry-After": "1"}}, // the owner's lease has 10s left; clients come back sooner
 			{req: request{key: "k1", body: `{"other":1}`}, wantStatus: 422, wantType: ProblemKeyReused, wantCalls: 0},
 		}},
 		{name: "abandoned claim is 409 by default", steps: []step{
@@ -127,8 +131,8 @@ func TestLifecycle(t *testing.T) {
 			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"500"}}}, wantStatus: 500, replayed: true, wantCalls: 1},
 		}},
 		{name: "released status lets the key be retried", steps: []step{
-			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"429"}}}, wantStatus: 429, wantCalls: 1},
-			{req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 2},
+			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"429"}}}, wantStatus: 429, wantCalls: 1, wantOutcome: OutcomeReleased},
+			{req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 2, wantOutcome: OutcomeExecuted},
 			{req: request{key: "k1", body: body1}, wantStatus: 201, replayed: true, sameAs: 2, wantCalls: 2},
 		}},
 		{name: "route policy overrides status actions", cfg: Config{Routes: []Route{{PathPrefix: "/orders", Policy: Policy{Statuses: map[string]Action{"429": ActionFail}}}}}, steps: []step{
@@ -148,7 +152,36 @@ func TestLifecycle(t *testing.T) {
 				wantHeader: map[string]string{"Retry-After": "1"}, wantCalls: 0},
 		}},
 		{name: "store down fails open when configured", cfg: Config{Policy: Policy{FailMode: FailOpen}}, steps: []step{
-			{before: func(e *env) { e.spy.fail.Store(true) }, req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 1},
+			{before: func(e *env) { e.spy.fail.Store(true) }, req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 1, wantOutcome: OutcomeStoreError},
+			{before: func(e *env) { e.spy.fail.Store(false) }, req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 2, wantOutcome: OutcomeExecuted},
+		}},
+		{name: "scope none shares keys across callers", cfg: Config{Policy: Policy{Scope: "none"}}, steps: []step{
+			{req: request{key: "k1", body: body1, header: auth("Bearer alice")}, wantStatus: 201, wantCalls: 1},
+			{req: request{key: "k1", body: body1, header: auth("Bearer bob")}, wantStatus: 201, replayed: true, wantCalls: 1},
+		}},
+		{name: "3xx is completed and replayed", steps: []step{
+			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"303"}}}, wantStatus: 303, wantCalls: 1},
+			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"303"}}}, wantStatus: 303, replayed: true, wantCalls: 1},
+		}},
+		{name: "declared body past the limit is 413 before reading", cfg: Config{Policy: Policy{MaxRequestBody: 8}}, steps: []step{
+			{req: request{key: "k1", body: "1", contentLength: 9}, wantStatus: 413, wantType: ProblemTooLarge, storeOps: ops(0)},
+		}},
+		{name: "client-sent fencing token never reaches the handler", steps: []step{
+			{req: request{body: body1, header: http.Header{"Idempotency-Fencing-Token": {"9223372036854775807"}}}, wantStatus: 201, wantBody: `"fence":""`, wantCalls: 1},
+			{req: request{method: http.MethodGet, header: http.Header{"Idempotency-Fencing-Token": {"9223372036854775807"}}}, wantStatus: 201, wantBody: `"fence":""`, wantCalls: 2},
+			{req: request{key: "k1", body: body1, header: http.Header{"Idempotency-Fencing-Token": {"9223372036854775807"}}}, wantStatus: 201, notBody: "9223372036854775807", wantCalls: 3},
+		}},
+		{name: "an empty exclude list replays Set-Cookie", cfg: Config{Policy: Policy{ReplayExcludeHeaders: []string{}}}, steps: []step{
+			{req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 1},
+			{req: request{key: "k1", body: body1}, wantStatus: 201, replayed: true, wantCalls: 1,
+				wantHeader: map[string]string{"Set-Cookie": "session=secret", "Date": "Sat, 28 Nov 2026 00:00:00 GMT"}},
+		}},
+		{name: "a route's class beats the Config's exact status", cfg: Config{
+			Policy: Policy{Statuses: map[string]Action{"503": ActionFail}},
+			Routes: []Route{{PathPrefix: "/", Policy: Policy{Statuses: map[string]Action{"5xx": ActionReplay}}}},
+		}, steps: []step{
+			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"503"}}}, wantStatus: 503, wantCalls: 1},
+			{req: request{key: "k1", body: body1, header: http.Header{"X-Want-Status": {"503"}}}, wantStatus: 503, replayed: true, wantCalls: 1},
 		}},
 		{name: "custom header name", cfg: Config{HeaderName: "X-Request-Key"}, steps: []step{
 			{req: request{body: body1, header: http.Header{"X-Request-Key": {"k9"}}}, wantStatus: 201, wantCalls: 1},
@@ -164,9 +197,26 @@ func TestLifecycle(t *testing.T) {
 				if s.before != nil {
 					s.before(e)
 				}
+				want := s.wantOutcome
+				switch {
+				case want != "":
+				case s.replayed:
+					want = OutcomeReplayed
+				case s.wantType != "":
+					want = problemOutcomes[s.wantType]
+				}
+				var before float64
+				if want != "" {
+					before = e.outcomeTotal(want)
+				}
 				w := e.do(s.req)
+				if want != "" {
+					if got := e.outcomeTotal(want) - before; got != 1 {
+						t.Errorf("step %d: requests_total{outcome=%s} grew by %v, want 1", i+1, want, got)
+					}
+				}
 				bodies[i] = w.Body.Bytes()
-				where := "step " + string(rune('1'+i))
+				where := fmt.Sprintf("step %d", i+1)
 				if w.Code != s.wantStatus {
 					t.Fatalf("%s: status = %d, want %d; body %s", where, w.Code, s.wantStatus, w.Body)
 				}
@@ -192,6 +242,9 @@ func TestLifecycle(t *testing.T) {
 				if s.wantBody != "" && !strings.Contains(w.Body.String(), s.wantBody) {
 					t.Errorf("%s: body %q does not contain %q", where, w.Body, s.wantBody)
 				}
+				if s.notBody != "" && strings.Contains(w.Body.String(), s.notBody) {
+					t.Errorf("%s: body %q contains %q", where, w.Body, s.notBody)
+				}
 				if got := e.calls.Load(); got != s.wantCalls {
 					t.Errorf("%s: handler ran %d times, want %d", where, got, s.wantCalls)
 				}
@@ -203,6 +256,14 @@ func TestLifecycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// problemOutcomes is the outcome each problem is counted as.
+var problemOutcomes = map[ProblemType]Outcome{
+	ProblemMissingKey: OutcomeMissingKey, ProblemInvalidKey: OutcomeInvalidKey, ProblemMissingScope: OutcomeMissingScope,
+	ProblemUnreadableBody: OutcomeInvalidBody, ProblemTooLarge: OutcomeTooLarge, ProblemKeyReused: OutcomeMismatch,
+	ProblemInProgress: OutcomeConflict, ProblemAbandoned: OutcomeAbandoned, ProblemPreviouslyFailed: OutcomeFailedRejected,
+	ProblemNotReplayable: OutcomeNotReplayable, ProblemStoreUnavailable: OutcomeStoreError,
 }
 
 func checkProblem(t *testing.T, where string, h http.Header, body []byte, wantType ProblemType, wantStatus int) {

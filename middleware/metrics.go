@@ -31,6 +31,13 @@ const (
 	OutcomeStoreError     Outcome = "store_error"     // 503, or passed through in fail-open
 )
 
+// allOutcomes lists every Outcome, so each route's series are resolved once.
+var allOutcomes = []Outcome{
+	OutcomeExecuted, OutcomeReleased, OutcomeReplayed, OutcomeWaited, OutcomeConflict, OutcomeMismatch,
+	OutcomeFailedRejected, OutcomeAbandoned, OutcomeNotReplayable, OutcomeBypassed, OutcomeInvalidKey,
+	OutcomeMissingKey, OutcomeMissingScope, OutcomeInvalidBody, OutcomeTooLarge, OutcomeStoreError,
+}
+
 // metrics holds the collectors; they are always updated, and registered only
 // on the caller's Registerer.
 type metrics struct {
@@ -105,7 +112,30 @@ func registerAs[T prometheus.Collector](reg prometheus.Registerer, c *T) error {
 	return nil
 }
 
-func (m *metrics) observe(route string, o Outcome, start time.Time) {
-	m.requests.WithLabelValues(route, string(o)).Inc()
-	m.duration.WithLabelValues(route, string(o)).Observe(time.Since(start).Seconds())
+// routeMetrics are one route's series, resolved at construction so the
+// hot path does no label lookups.
+type routeMetrics struct {
+	requests      map[Outcome]prometheus.Counter
+	duration      map[Outcome]prometheus.Observer
+	inFlight      prometheus.Gauge
+	responseBytes prometheus.Observer
+}
+
+func (m *metrics) forRoute(route string) *routeMetrics {
+	rm := &routeMetrics{
+		requests:      make(map[Outcome]prometheus.Counter, len(allOutcomes)),
+		duration:      make(map[Outcome]prometheus.Observer, len(allOutcomes)),
+		inFlight:      m.inFlight.WithLabelValues(route),
+		responseBytes: m.responseBytes.WithLabelValues(route),
+	}
+	for _, o := range allOutcomes {
+		rm.requests[o] = m.requests.WithLabelValues(route, string(o))
+		rm.duration[o] = m.duration.WithLabelValues(route, string(o))
+	}
+	return rm
+}
+
+func (rm *routeMetrics) observe(o Outcome, start time.Time) {
+	rm.requests[o].Inc()
+	rm.duration[o].Observe(time.Since(start).Seconds())
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,13 +19,14 @@ import (
 // Middleware makes covered requests idempotent. Build one with New; its
 // Handler method is the func(http.Handler) http.Handler to install.
 type Middleware struct {
-	store   store.Store
-	header  string // canonical key header name
-	fencing string // canonical fencing header name
-	routes  []*route
-	metrics *metrics
-	log     *slog.Logger
-	bufs    sync.Pool // *[]byte, reused for request bodies and captures
+	store    store.Store
+	header   string // canonical key header name
+	fencing  string // canonical fencing header name
+	routes   []*route
+	metrics  *metrics
+	log      *slog.Logger
+	bufs     sync.Pool     // *[]byte, reused for response captures
+	releases chan struct{} // semaphore of background releases
 }
 
 // New returns a middleware over s. It validates cfg and reports every
@@ -34,10 +36,11 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 		return nil, errors.New("middleware: nil store")
 	}
 	m := &Middleware{
-		store:   s,
-		header:  http.CanonicalHeaderKey(orDefault(cfg.HeaderName, "Idempotency-Key")),
-		fencing: http.CanonicalHeaderKey(orDefault(cfg.FencingHeader, "Idempotency-Fencing-Token")),
-		log:     cfg.Logger,
+		store:    s,
+		header:   http.CanonicalHeaderKey(orDefault(cfg.HeaderName, "Idempotency-Key")),
+		fencing:  http.CanonicalHeaderKey(orDefault(cfg.FencingHeader, "Idempotency-Fencing-Token")),
+		log:      cfg.Logger,
+		releases: make(chan struct{}, maxPendingReleases),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -45,7 +48,7 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 	var errs []error
 	for _, h := range []struct{ field, v string }{{"HeaderName", m.header}, {"FencingHeader", m.fencing}} {
 		if !validHeaderName(h.v) {
-			errs = append(errs, errorf("%s: %q is not a header name", h.field, h.v))
+			errs = append(errs, fmt.Errorf("%s: %q is not a header name", h.field, h.v))
 		}
 	}
 	base := cfg.Policy.inherit(defaultPolicy)
@@ -55,9 +58,17 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 	if len(routes) == 0 {
 		routes = []Route{{Name: "default"}}
 	}
+	names := map[string]int{}
 	for i, r := range routes {
-		rt, rerrs := newRoute(r, base, i, reported)
+		rt, rerrs := newRoute(r, cfg.Policy, base, i, reported)
 		errs = append(errs, rerrs...)
+		if rt == nil {
+			continue
+		}
+		if j, dup := names[rt.name]; dup {
+			errs = append(errs, fmt.Errorf("Routes[%d].Name: %q is also the name of Routes[%d]; metrics and operators tell routes apart by name", i, rt.name, j))
+		}
+		names[rt.name] = i
 		m.routes = append(m.routes, rt)
 	}
 	if err := errorsJoin(errs); err != nil {
@@ -67,15 +78,24 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 	if m.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
+	for _, rt := range m.routes {
+		rt.metrics = m.metrics.forRoute(rt.name)
+	}
 	return m, nil
 }
 
-// Handler wraps next. Requests no route covers reach next untouched.
+// Handler wraps next. Requests no route covers reach next untouched, but
+// for the fencing header, which is removed from every request: only the
+// middleware may set it, or a client could poison an upstream's "highest
+// fencing token seen".
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Header[m.fencing]; ok {
+			r.Header.Del(m.fencing)
+		}
 		for _, rt := range m.routes {
 			if rt.matches(r) {
-				m.serve(rt, next, w, r)
+				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now()})
 				return
 			}
 		}
@@ -83,25 +103,37 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// serve runs the lifecycle of one covered request.
-func (m *Middleware) serve(rt *route, next http.Handler, w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+// call is one covered request on its way through the lifecycle.
+type call struct {
+	rt    *route
+	next  http.Handler
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+	body  []byte
+	claim store.ClaimRequest
+}
+
+// serve runs the lifecycle of one covered request: key, body, scope,
+// fingerprint, then claim.
+func (m *Middleware) serve(c *call) {
+	rt, r := c.rt, c.r
 	lines := r.Header[m.header]
 	if len(lines) == 0 {
 		if rt.policy.Key == KeyRequired {
-			m.reject(w, rt, start, OutcomeMissingKey, Problem{
+			m.reject(c, OutcomeMissingKey, Problem{
 				Type: ProblemMissingKey, Status: http.StatusBadRequest, Title: "Idempotency key required",
 				Detail: "This request must carry the " + m.header + " header.",
 			})
 			return
 		}
-		m.metrics.observe(rt.name, OutcomeBypassed, start)
-		next.ServeHTTP(w, r)
+		c.next.ServeHTTP(c.w, r)
+		rt.metrics.observe(OutcomeBypassed, c.start)
 		return
 	}
 	key, err := parseKey(lines)
 	if err != nil {
-		m.reject(w, rt, start, OutcomeInvalidKey, Problem{
+		m.reject(c, OutcomeInvalidKey, Problem{
 			Type: ProblemInvalidKey, Status: http.StatusBadRequest, Title: "Invalid idempotency key",
 			Detail: "The " + m.header + " header is invalid: " + err.Error() + ". Send 1-255 visible ASCII characters, bare or as a quoted string, on one field line.",
 		})
@@ -110,72 +142,81 @@ func (m *Middleware) serve(rt *route, next http.Handler, w http.ResponseWriter, 
 
 	// The body is not pooled: the handler (a reverse proxy's transport) may
 	// still read it after it returned.
-	body, err := readBody(r, rt.policy.MaxRequestBody)
-	if err != nil {
-		m.rejectBody(w, rt, start, err)
+	if c.body, err = readBody(r, rt.policy.MaxRequestBody); err != nil {
+		m.rejectBody(c, err)
 		return
 	}
 	var doc any
 	if rt.scope.needsJSON() || rt.policy.Body == BodyJSON {
-		doc = decodeJSON(body)
+		doc = decodeJSON(c.body)
 	}
 	scopeValue, err := rt.scope.value(r, doc)
 	if err != nil {
-		m.reject(w, rt, start, OutcomeMissingScope, Problem{
+		m.reject(c, OutcomeMissingScope, Problem{
 			Type: ProblemMissingScope, Status: http.StatusBadRequest, Title: "Missing caller scope",
-			Detail: "Idempotency keys on this route are scoped by a body field the request does not carry.",
+			Detail: "Idempotency keys on this route are scoped per caller, and this request does not say who the caller is: " + err.Error() + ".",
 		})
 		return
 	}
 	if rt.policy.Body != BodyJSON {
 		doc = nil
 	}
-	req := store.ClaimRequest{
+	c.claim = store.ClaimRequest{
 		Key:         storageKey(rt.scope.kind, scopeValue, key),
-		Fingerprint: fingerprint(r, rt.policy.FingerprintHeaders, body, doc),
+		Fingerprint: fingerprint(r, rt.fingerprintHeaders, c.body, doc),
 		Owner:       uuid.NewString(),
 		Lease:       rt.policy.Lease,
 		TTL:         rt.policy.TTL,
 		TakeOver:    rt.policy.OnAbandoned == AbandonedRetry,
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	m.claim(rt, next, w, r, req, start)
+	m.claimAndAct(c)
 }
 
-// minWait keeps a waiter from spinning on a lease about to run out.
+// restoreBody gives the handler the body the middleware read.
+func (c *call) restoreBody() {
+	if len(c.body) == 0 {
+		c.r.Body = http.NoBody
+	} else {
+		c.r.Body = io.NopCloser(bytes.NewReader(c.body))
+	}
+	c.r.ContentLength = int64(len(c.body))
+}
+
+// minWait keeps a waiter from claiming in a tight loop, should the store's
+// Wait return at once while its Claim still answers Busy.
 const minWait = 10 * time.Millisecond
 
-// claim claims the key and acts on the outcome, waiting for the owner in
-// wait mode.
-func (m *Middleware) claim(rt *route, next http.Handler, w http.ResponseWriter, r *http.Request, req store.ClaimRequest, start time.Time) {
-	deadline := start.Add(rt.policy.WaitTimeout)
+// claimAndAct claims the key and acts on the outcome, waiting for the
+// owner in wait mode.
+func (m *Middleware) claimAndAct(c *call) {
+	rt := c.rt
+	deadline := c.start.Add(rt.policy.WaitTimeout)
 	waited := false
 	for {
-		res, err := m.doClaim(rt, req)
+		res, err := m.doClaim(c)
 		if err != nil {
-			m.storeTrouble(rt, next, w, r, start, err)
+			m.storeTrouble(c, err)
 			return
 		}
 		switch res.Outcome {
 		case store.Claimed:
-			m.execute(rt, next, w, r, req, res, start)
+			m.execute(c, res)
 			return
 		case store.Replay:
 			outcome := OutcomeReplayed
 			if waited {
 				outcome = OutcomeWaited
 			}
-			writeStored(w, res.Response)
-			m.metrics.observe(rt.name, outcome, start)
+			writeStored(c.w, res.Response)
+			rt.metrics.observe(outcome, c.start)
 			return
 		case store.Busy:
-			left := time.Until(deadline)
-			if rt.policy.InProgress == InProgressWait && left > 0 {
+			if left := time.Until(deadline); rt.policy.InProgress == InProgressWait && left > 0 {
 				// Bounded by the lease left: a dead owner notifies nobody,
 				// so the claim must be retried when its lease runs out.
-				err := m.wait(r.Context(), req.Key, min(left, max(res.RetryAfter, minWait)))
-				if r.Context().Err() != nil {
-					m.metrics.observe(rt.name, OutcomeConflict, start)
+				err := m.wait(c.r.Context(), c.claim.Key, min(left, max(res.RetryAfter, minWait)))
+				if c.r.Context().Err() != nil {
+					rt.metrics.observe(OutcomeConflict, c.start)
 					return // the client is gone: nobody to answer
 				}
 				if err == nil {
@@ -183,22 +224,25 @@ func (m *Middleware) claim(rt *route, next http.Handler, w http.ResponseWriter, 
 					continue
 				}
 			}
-			m.reject(w, rt, start, OutcomeConflict, Problem{
+			m.reject(c, OutcomeConflict, Problem{
 				Type: ProblemInProgress, Status: http.StatusConflict, Title: "Request in progress",
-				Detail:     "A request with this idempotency key is still being processed. Retry after the delay to get its result.",
-				RetryAfter: max(res.RetryAfter, time.Second),
+				Detail: "A request with this idempotency key is still being processed. Retry after the delay to get its result.",
+				// Owners usually finish in milliseconds; the lease left is
+				// only the bound, so clients are asked back soon.
+				RetryAfter: min(max(res.RetryAfter, time.Millisecond), time.Second),
 			})
 		default:
-			m.rejectOutcome(w, rt, start, res)
+			m.rejectOutcome(c, res)
 		}
 		return
 	}
 }
 
-// wait blocks until the key's owner finishes or d passes. It returns the
-// client's context error when the client went away, and the store's error
-// when waiting failed (the caller then stops waiting, so a broken store
-// cannot turn the wait into a busy loop).
+// wait blocks until the key's owner finishes or d passes, and at least
+// minWait. It returns the client's context error when the client went away,
+// and the store's error when waiting failed (the caller then stops waiting,
+// so a broken store cannot turn the wait into a busy loop). The store
+// giving up on its own deadline is no failure: the caller claims again.
 func (m *Middleware) wait(parent context.Context, key store.Key, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
@@ -208,10 +252,19 @@ func (m *Middleware) wait(parent context.Context, key store.Key, d time.Duration
 	if perr := parent.Err(); perr != nil {
 		return perr
 	}
-	if err != nil && ctx.Err() == nil {
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		m.metrics.storeErrors.WithLabelValues("wait").Inc()
 		m.log.Warn("idempotency: store wait failed", "key", key.String(), "err", err)
 		return err
+	}
+	if gap := minWait - time.Since(began); gap > 0 {
+		t := time.NewTimer(gap)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-parent.Done():
+			return parent.Err()
+		}
 	}
 	return nil
 }

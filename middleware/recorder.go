@@ -2,29 +2,36 @@ package middleware
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 // recorder streams the handler's response to the client and tees up to max
 // bytes of it for the store. A client that goes away does not stop the
 // handler: once a write to the client fails, later writes are only
 // captured, and the handler sees success, so it finishes its work and the
-// result is still recorded (DESIGN §2.7).
+// result is still recorded (DESIGN §2.7). What the captured bytes cannot
+// reproduce (a body shorter than its declared length, a hijacked
+// connection, trailers, more than max bytes) is marked not replayable: a
+// retry never gets a response the first client did not get.
 type recorder struct {
 	w   http.ResponseWriter
+	rt  *route
 	max int64
+	pre http.Header // headers set before the handler ran (by outer layers)
 
 	status    int
-	header    http.Header // snapshot at WriteHeader, for the store
+	header    http.Header // what the handler set, filtered for the store, at WriteHeader
 	body      []byte
-	overflow  bool // the body passed max: not replayable
+	spoiled   bool // not replayable: too large, or not what the client got
 	clientErr error
-	hijacked  bool
 }
 
-func newRecorder(w http.ResponseWriter, max int64, buf []byte) *recorder {
-	return &recorder{w: w, max: max, body: buf[:0]}
+func newRecorder(w http.ResponseWriter, rt *route, pre http.Header, buf []byte) *recorder {
+	return &recorder{w: w, rt: rt, max: rt.policy.MaxResponseBody, pre: pre, body: buf[:0]}
 }
 
 func (r *recorder) Header() http.Header { return r.w.Header() }
@@ -40,7 +47,10 @@ func (r *recorder) WriteHeader(code int) {
 		return
 	}
 	r.status = code
-	r.header = r.w.Header().Clone()
+	r.header = r.rt.storedHeader(r.w.Header(), r.pre)
+	if code == http.StatusSwitchingProtocols {
+		r.spoiled = true // the rest is another protocol
+	}
 	r.w.WriteHeader(code)
 }
 
@@ -48,30 +58,51 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
-	if !r.overflow {
+	if r.clientErr == nil {
+		n, err := r.w.Write(p)
+		if errors.Is(err, http.ErrContentLength) || errors.Is(err, http.ErrBodyNotAllowed) || errors.Is(err, http.ErrHijacked) {
+			// net/http refused these bytes whatever the client does: they
+			// were not sent, so they are not captured either, and the
+			// handler must hear it. The client got what was sent before,
+			// and that is what a retry may replay (response checks the
+			// declared length against it).
+			return n, err
+		}
+		if err != nil {
+			r.clientErr = err
+		}
+	}
+	if !r.spoiled {
 		if int64(len(r.body))+int64(len(p)) > r.max {
-			r.overflow = true
+			r.spoiled = true
 			r.body = r.body[:0]
 		} else {
 			r.body = append(r.body, p...)
 		}
 	}
-	if r.clientErr == nil {
-		if _, err := r.w.Write(p); err != nil {
-			r.clientErr = err
-		}
-	}
 	return len(p), nil
 }
 
-// Flush keeps streaming handlers streaming; a client that is gone is ignored.
-func (r *recorder) Flush() {
+// Flush keeps streaming handlers streaming; a client that is gone is
+// ignored, like a failed write.
+func (r *recorder) Flush() { _ = r.FlushError() }
+
+// FlushError is what http.ResponseController calls.
+func (r *recorder) FlushError() error {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
-	if r.clientErr == nil {
-		_ = http.NewResponseController(r.w).Flush()
+	if r.clientErr != nil {
+		return nil
 	}
+	err := http.NewResponseController(r.w).Flush()
+	if errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if err != nil {
+		r.clientErr = err
+	}
+	return nil
 }
 
 // Hijack hands the connection over; the response can no longer be seen, so
@@ -79,8 +110,7 @@ func (r *recorder) Flush() {
 func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(r.w).Hijack()
 	if err == nil {
-		r.hijacked = true
-		r.overflow = true
+		r.spoiled = true
 		if r.status == 0 {
 			r.status = http.StatusSwitchingProtocols
 		}
@@ -92,11 +122,40 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // deadlines and other extensions.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.w }
 
-// result returns the status to finish with; a handler that wrote nothing
-// sent an empty 200.
-func (r *recorder) result() int {
+// response returns the status to finish with, and whether the captured
+// response is exactly what a client received whole. A handler that wrote
+// nothing sent an empty 200.
+func (r *recorder) response(method string) (status int, replayable bool) {
 	if r.status == 0 {
-		return http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
-	return r.status
+	h := r.w.Header()
+	if r.spoiled || hasTrailers(h) {
+		return r.status, false
+	}
+	// A declared length the body does not match was cut off (or padded) on
+	// the wire; the client saw a broken response, so no retry may see a
+	// whole one.
+	if cl := h.Get("Content-Length"); cl != "" && method != http.MethodHead && bodyAllowed(r.status) {
+		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n != int64(len(r.body)) {
+			return r.status, false
+		}
+	}
+	return r.status, true
+}
+
+func hasTrailers(h http.Header) bool {
+	if _, ok := h["Trailer"]; ok {
+		return true
+	}
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }

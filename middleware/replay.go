@@ -2,23 +2,40 @@ package middleware
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/idemproxy/idemproxy/store"
 )
 
-// storedHeader returns the response headers to store: all but the excluded
-// ones and those the Connection header names as hop-by-hop.
-func (rt *route) storedHeader(h http.Header) http.Header {
+// neverStored are the response headers that describe one connection or one
+// transfer, not the response: hop-by-hop headers (RFC 9110 §7.6.1) and
+// Content-Length, which a replay sets from the stored body.
+var neverStored = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
+	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true,
+}
+
+// storedHeader returns the response headers to store: those the handler
+// set (not those outer layers had set before it ran, which belong to each
+// request), less the excluded ones, the hop-by-hop ones and those the
+// Connection header names. The value slices are shared, not copied: the
+// store copies on Finish.
+func (rt *route) storedHeader(h, pre http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for k, vs := range h {
-		if !rt.exclude[k] {
-			out[k] = vs
+		if neverStored[k] || rt.exclude[k] {
+			continue
 		}
+		if pvs, ok := pre[k]; ok && slices.Equal(pvs, vs) {
+			continue
+		}
+		out[k] = vs
 	}
 	for _, v := range h["Connection"] {
-		for _, name := range strings.Split(v, ",") {
+		for name := range strings.SplitSeq(v, ",") {
 			delete(out, http.CanonicalHeaderKey(strings.TrimSpace(name)))
 		}
 	}

@@ -12,105 +12,112 @@ import (
 )
 
 // reject answers with a problem and counts the outcome.
-func (m *Middleware) reject(w http.ResponseWriter, rt *route, start time.Time, o Outcome, p Problem) {
-	WriteProblem(w, p)
-	m.metrics.observe(rt.name, o, start)
+func (m *Middleware) reject(c *call, o Outcome, p Problem) {
+	WriteProblem(c.w, p)
+	c.rt.metrics.observe(o, c.start)
 }
 
 // rejectBody answers a request whose body could not be read whole.
-func (m *Middleware) rejectBody(w http.ResponseWriter, rt *route, start time.Time, err error) {
+func (m *Middleware) rejectBody(c *call, err error) {
 	if errors.Is(err, errBodyTooLarge) {
-		m.reject(w, rt, start, OutcomeTooLarge, Problem{
+		m.reject(c, OutcomeTooLarge, Problem{
 			Type: ProblemTooLarge, Status: http.StatusRequestEntityTooLarge, Title: "Request body too large",
-			Detail: "The request body is larger than " + strconv.FormatInt(rt.policy.MaxRequestBody, 10) + " bytes, the most an idempotent request may carry.",
+			Detail: "The request body is larger than " + strconv.FormatInt(c.rt.policy.MaxRequestBody, 10) + " bytes, the most an idempotent request may carry.",
 		})
 		return
 	}
-	m.reject(w, rt, start, OutcomeInvalidBody, Problem{
+	m.reject(c, OutcomeInvalidBody, Problem{
 		Type: ProblemUnreadableBody, Status: http.StatusBadRequest, Title: "Unreadable request body",
 		Detail: "The request body could not be read whole.",
 	})
 }
 
 // rejectOutcome answers the claim outcomes that refuse the request.
-func (m *Middleware) rejectOutcome(w http.ResponseWriter, rt *route, start time.Time, res store.ClaimResult) {
+func (m *Middleware) rejectOutcome(c *call, res store.ClaimResult) {
 	switch res.Outcome {
 	case store.Mismatch:
-		m.reject(w, rt, start, OutcomeMismatch, Problem{
+		m.reject(c, OutcomeMismatch, Problem{
 			Type: ProblemKeyReused, Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused",
 			Detail: "This idempotency key was already used for a different request. Use a new key for a new request.",
 		})
 	case store.PreviouslyFailed:
-		m.reject(w, rt, start, OutcomeFailedRejected, Problem{
+		m.reject(c, OutcomeFailedRejected, Problem{
 			Type: ProblemPreviouslyFailed, Status: http.StatusConflict, Title: "Earlier request failed",
 			Detail: fmt.Sprintf("The request with this idempotency key failed with status %d. Use a new key to try again.", res.Status),
 		})
 	case store.Abandoned:
-		m.reject(w, rt, start, OutcomeAbandoned, Problem{
+		m.reject(c, OutcomeAbandoned, Problem{
 			Type: ProblemAbandoned, Status: http.StatusConflict, Title: "Outcome unknown",
 			Detail: "The request with this idempotency key stopped before it finished; whether it took effect is unknown. Check, then use a new key.",
 		})
 	case store.NotReplayable:
-		m.reject(w, rt, start, OutcomeNotReplayable, Problem{
+		m.reject(c, OutcomeNotReplayable, Problem{
 			Type: ProblemNotReplayable, Status: http.StatusConflict, Title: "Response not replayable",
-			Detail: fmt.Sprintf("The request with this idempotency key completed with status %d, but its response was too large to keep. It will not run again.", res.Status),
+			Detail: fmt.Sprintf("The request with this idempotency key completed with status %d, but its response could not be kept. It will not run again.", res.Status),
 		})
 	default:
 		// A backend answering an outcome this version does not know: the
 		// safe reading is "not yours to run".
-		m.storeTroubleClosed(w, rt, start, fmt.Errorf("unknown claim outcome %d", res.Outcome))
+		m.storeTroubleClosed(c, fmt.Errorf("unknown claim outcome %d", res.Outcome))
 	}
 }
 
 // storeTrouble applies the fail mode when the store could not be used.
-func (m *Middleware) storeTrouble(rt *route, next http.Handler, w http.ResponseWriter, r *http.Request, start time.Time, err error) {
-	if rt.policy.FailMode == FailOpen {
-		m.log.Warn("idempotency: store unavailable, passing through unprotected", "route", rt.name, "err", err)
-		m.metrics.observe(rt.name, OutcomeStoreError, start)
-		next.ServeHTTP(w, r)
+func (m *Middleware) storeTrouble(c *call, err error) {
+	if c.rt.policy.FailMode == FailOpen {
+		m.log.Warn("idempotency: store unavailable, passing through unprotected", "route", c.rt.name, "err", err)
+		c.restoreBody()
+		c.next.ServeHTTP(c.w, c.r)
+		c.rt.metrics.observe(OutcomeStoreError, c.start)
 		return
 	}
-	m.storeTroubleClosed(w, rt, start, err)
+	m.storeTroubleClosed(c, err)
 }
 
-func (m *Middleware) storeTroubleClosed(w http.ResponseWriter, rt *route, start time.Time, err error) {
-	m.log.Warn("idempotency: store unavailable, refusing", "route", rt.name, "err", err)
-	m.reject(w, rt, start, OutcomeStoreError, Problem{
+func (m *Middleware) storeTroubleClosed(c *call, err error) {
+	m.log.Warn("idempotency: store unavailable, refusing", "route", c.rt.name, "err", err)
+	m.reject(c, OutcomeStoreError, Problem{
 		Type: ProblemStoreUnavailable, Status: http.StatusServiceUnavailable, Title: "Idempotency store unavailable",
 		Detail:     "The request was not processed because its idempotency key could not be checked. Retry with the same key.",
 		RetryAfter: time.Second,
 	})
 }
 
+// maxPendingReleases bounds the background releases of failed claims, so a
+// store that is down does not pile up goroutines; a claim whose release is
+// dropped ends with its short lease anyway.
+const maxPendingReleases = 64
+
 // doClaim claims with its own timeout, detached from the client: a client
 // that hangs up mid-claim must not leave a claim whose reply was lost. When
 // the claim fails it may still have been applied, so its owner releases it
 // (fenced by the owner token, so this can only remove our own claim, and
 // the key does not stay stuck until its lease runs out).
-func (m *Middleware) doClaim(rt *route, req store.ClaimRequest) (store.ClaimResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), rt.policy.StoreTimeout)
+func (m *Middleware) doClaim(c *call) (store.ClaimResult, error) {
+	timeout := c.rt.policy.StoreTimeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	began := time.Now()
-	res, err := m.store.Claim(ctx, req)
+	res, err := m.store.Claim(ctx, c.claim)
 	m.metrics.storeDuration.WithLabelValues("claim").Observe(time.Since(began).Seconds())
-	if err != nil {
-		m.metrics.storeErrors.WithLabelValues("claim").Inc()
-		// In the background: the client's 503 need not wait on a store that
-		// is likely down.
-		go func() {
-			rctx, rcancel := context.WithTimeout(context.Background(), rt.policy.StoreTimeout)
+	if err == nil {
+		if res.TookOver {
+			m.log.Warn("idempotency: took over an abandoned key; its first attempt's outcome is unknown", "route", c.rt.name, "key", c.claim.Key.String())
+		}
+		return res, nil
+	}
+	m.metrics.storeErrors.WithLabelValues("claim").Inc()
+	select {
+	case m.releases <- struct{}{}:
+		// In the background: the client's 503 need not wait on a store
+		// that is likely down.
+		go func(key store.Key, owner string) {
+			defer func() { <-m.releases }()
+			rctx, rcancel := context.WithTimeout(context.Background(), timeout)
 			defer rcancel()
-			_ = m.store.Release(rctx, req.Key, req.Owner)
-		}()
+			_ = m.store.Release(rctx, key, owner)
+		}(c.claim.Key, c.claim.Owner)
+	default:
 	}
 	return res, err
 }
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

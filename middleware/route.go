@@ -14,15 +14,19 @@ type route struct {
 	prefix   string
 	methods  []string
 
-	policy   Policy
-	scope    scopeSource
-	statuses *statusTable
-	exclude  map[string]bool // canonical names of headers not stored
+	policy             Policy
+	scope              scopeSource
+	statuses           *statusTable
+	exclude            map[string]bool // canonical names of headers not stored
+	fingerprintHeaders []string        // canonical names
+	metrics            *routeMetrics
 }
 
-// newRoute resolves r under parent. Problems the parent has are in
-// reported already and are not repeated.
-func newRoute(r Route, parent Policy, index int, reported map[fieldError]bool) (*route, []error) {
+// newRoute resolves r under parent (the Config's Policy over the defaults;
+// configured is the Config's Policy alone, whose status actions the route's
+// own beat). Problems the parent has are in reported already and are not
+// repeated.
+func newRoute(r Route, configured, parent Policy, index int, reported map[fieldError]bool) (*route, []error) {
 	p := r.Policy.inherit(parent)
 	prefix := "Routes[" + strconv.Itoa(index) + "]."
 	errs := configErrors(prefix, p.validate(), reported)
@@ -53,10 +57,13 @@ func newRoute(r Route, parent Policy, index int, reported map[fieldError]bool) (
 			rt.name = "default"
 		}
 	}
-	rt.scope, _ = parseScope(p.Scope)           // validated above
-	rt.statuses, _ = newStatusTable(p.Statuses) // validated above
+	rt.scope, _ = parseScope(p.Scope)                                       // validated above
+	rt.statuses, _ = newStatusTable(configured.Statuses, r.Policy.Statuses) // validated above
 	for _, h := range p.ReplayExcludeHeaders {
 		rt.exclude[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, h := range p.FingerprintHeaders {
+		rt.fingerprintHeaders = append(rt.fingerprintHeaders, http.CanonicalHeaderKey(h))
 	}
 	return rt, nil
 }

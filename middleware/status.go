@@ -13,9 +13,10 @@ type statusTable [600]Action
 // the request was refused before any side effect, so the key may be retried.
 var releasedByDefault = []int{400, 401, 403, 404, 405, 413, 415, 422, 429}
 
-// newStatusTable builds the table from the defaults (DESIGN §2.7) and the
-// overrides ("503" or "5xx" → action); an exact status beats its class.
-func newStatusTable(overrides map[string]Action) (*statusTable, error) {
+// newStatusTable builds the table from the defaults (DESIGN §2.7) and
+// layers of overrides ("503" or "5xx" → action): each layer beats the ones
+// before it, and within a layer an exact status beats its class.
+func newStatusTable(layers ...map[string]Action) (*statusTable, error) {
 	var t statusTable
 	for s := 100; s < 600; s++ {
 		if s < 400 {
@@ -27,10 +28,19 @@ func newStatusTable(overrides map[string]Action) (*statusTable, error) {
 	for _, s := range releasedByDefault {
 		t[s] = ActionRelease
 	}
+	for _, overrides := range layers {
+		if err := t.apply(overrides); err != nil {
+			return nil, err
+		}
+	}
+	return &t, nil
+}
+
+func (t *statusTable) apply(overrides map[string]Action) error {
 	var exact []int
 	for k, a := range overrides {
 		if a != ActionReplay && a != ActionFail && a != ActionRelease {
-			return nil, fmt.Errorf("%q: action %q is not one of replay, fail, release", k, a)
+			return fmt.Errorf("%q: action %q is not one of replay, fail, release", k, a)
 		}
 		if len(k) == 3 && k[1:] == "xx" && k[0] >= '1' && k[0] <= '5' {
 			base := int(k[0]-'0') * 100
@@ -41,7 +51,7 @@ func newStatusTable(overrides map[string]Action) (*statusTable, error) {
 		}
 		s, err := strconv.Atoi(k)
 		if err != nil || s < 100 || s > 599 {
-			return nil, fmt.Errorf("%q is neither a status 100-599 nor a class like 5xx", k)
+			return fmt.Errorf("%q is neither a status 100-599 nor a class like 5xx", k)
 		}
 		exact = append(exact, s)
 	}
@@ -49,7 +59,7 @@ func newStatusTable(overrides map[string]Action) (*statusTable, error) {
 	for _, s := range exact {
 		t[s] = overrides[strconv.Itoa(s)]
 	}
-	return &t, nil
+	return nil
 }
 
 func (t *statusTable) action(status int) Action {

@@ -3,6 +3,9 @@ package middleware
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
 
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +20,16 @@ import (
 type claimSpy struct {
 	*spyStore
 	claimed chan struct{}
+	claims  atomic.Int64
 }
 
 func (s *claimSpy) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
 	res, err := s.spyStore.Claim(ctx, req)
-	s.claimed <- struct{}{}
+	s.claims.Add(1)
+	select {
+	case s.claimed <- struct{}{}:
+	default:
+	}
 	return res, err
 }
 
@@ -38,14 +46,21 @@ type stormResult struct {
 func storm(t *testing.T, mode InProgressMode, n int) (results []stormResult, calls int64) {
 	t.Helper()
 	e := newEnv(t, Config{Policy: Policy{InProgress: mode}}, nil)
-	spy := &claimSpy{spyStore: e.spy, claimed: make(chan struct{}, n*4)}
+	// Room for every claim a sane storm makes (each waiter claims twice),
+	// and more: a claim loop that spins must not block, but show.
+	spy := &claimSpy{spyStore: e.spy, claimed: make(chan struct{}, n*8)}
 	mw, err := New(spy, Config{Policy: Policy{InProgress: mode}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})
+	var runs atomic.Int64
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
+		// Only the first run waits: a second run (the bug this test is
+		// for) answers at once, so the storm ends and the count shows it.
+		if runs.Add(1) == 1 {
+			<-release
+		}
 		ordersHandler(e).ServeHTTP(w, r)
 	})
 	h := mw.Handler(slow)
@@ -60,24 +75,43 @@ func storm(t *testing.T, mode InProgressMode, n int) (results []stormResult, cal
 			out <- stormResult{w.Code, w.Body.String(), w.Header()}
 		}()
 	}
+	// A storm that hangs is a failure, not a test timeout ten minutes on.
+	stuck := time.NewTimer(time.Minute)
+	defer stuck.Stop()
+	next := func(c <-chan struct{}, what string) {
+		select {
+		case <-c:
+		case <-stuck.C:
+			t.Fatalf("storm stuck waiting for %s", what)
+		}
+	}
+	collect := func() {
+		select {
+		case r := <-out:
+			results = append(results, r)
+		case <-stuck.C:
+			t.Fatalf("storm stuck after %d responses", len(results))
+		}
+	}
 	switch mode {
 	case InProgressReject:
 		// Everyone but the owner answers while the owner is still running.
 		for range n - 1 {
-			results = append(results, <-out)
+			collect()
 		}
-		close(release)
-		results = append(results, <-out)
 	case InProgressWait:
 		// Everyone has claimed once (and so is waiting) before the owner
 		// finishes.
-		for range n {
-			<-spy.claimed
+		for i := range n {
+			next(spy.claimed, fmt.Sprintf("claim %d", i+1))
 		}
-		close(release)
-		for range n {
-			results = append(results, <-out)
-		}
+	}
+	close(release)
+	for len(results) < n {
+		collect()
+	}
+	if got := spy.claims.Load(); got > int64(2*n) {
+		t.Errorf("%d claims for %d callers, want at most %d: a waiter claims in a loop", got, n, 2*n)
 	}
 	return results, e.calls.Load()
 }

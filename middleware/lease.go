@@ -1,0 +1,85 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/idemproxy/idemproxy/store"
+)
+
+// renewer renews a claim's lease every third of it while the handler runs,
+// so the lease can be short (a dead owner's key frees up in seconds) while
+// the work is long. It runs on a timer, not a goroutine of its own: most
+// handlers finish before the first renewal is due, and then cost nothing.
+type renewer struct {
+	m     *Middleware
+	rt    *route
+	key   store.Key
+	owner string
+	// until is when renewing stops even if the handler has not returned:
+	// the handler was told to stop at HandlerTimeout, and one that ignores
+	// its context must not hold the key forever; its lease then ends.
+	until time.Time
+
+	mu      sync.Mutex
+	stopped bool
+	timer   *time.Timer
+	cancel  context.CancelFunc // of the renewal in flight
+}
+
+// keepLease starts renewing; the returned function stops it. A renewal in
+// flight when it is stopped is cancelled, not awaited: it is fenced, so it
+// cannot undo the finish that follows.
+func (m *Middleware) keepLease(rt *route, key store.Key, owner string) (stop func()) {
+	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout)}
+	r.mu.Lock()
+	r.timer = time.AfterFunc(rt.policy.Lease/3, r.renew)
+	r.mu.Unlock()
+	return r.stop
+}
+
+func (r *renewer) renew() {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.rt.policy.StoreTimeout)
+	r.cancel = cancel
+	r.mu.Unlock()
+
+	began := time.Now()
+	err := r.m.store.Renew(ctx, r.key, r.owner, r.rt.policy.Lease)
+	cancel()
+	r.m.metrics.storeDuration.WithLabelValues("renew").Observe(time.Since(began).Seconds())
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return // the handler returned meanwhile; an error now means nothing
+	}
+	if err != nil {
+		r.m.metrics.storeErrors.WithLabelValues("renew").Inc()
+		r.m.log.Warn("idempotency: could not renew the lease", "route", r.rt.name, "key", r.key.String(), "err", err)
+		if errors.Is(err, store.ErrNotOwner) {
+			return // another owner has the key; renewing cannot help
+		}
+	}
+	if time.Now().After(r.until) {
+		r.m.log.Warn("idempotency: handler outlived its timeout; its lease is no longer renewed", "route", r.rt.name, "key", r.key.String())
+		return
+	}
+	r.timer.Reset(r.rt.policy.Lease / 3)
+}
+
+func (r *renewer) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	r.timer.Stop()
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
