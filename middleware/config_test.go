@@ -142,7 +142,7 @@ func TestMetricsCountOutcomesOnCallersRegistry(t *testing.T) {
 	}
 	for _, want := range []string{
 		"idemproxy_requests_total", "idemproxy_request_duration_seconds", "idemproxy_store_operation_duration_seconds",
-		"idemproxy_stored_response_bytes", "idemproxy_in_flight_requests",
+		"idemproxy_stored_response_bytes", "idemproxy_in_flight_requests", "idemproxy_store_errors_total",
 	} {
 		if !names[want] {
 			t.Errorf("registry lacks %s; has %v", want, names)

@@ -82,8 +82,11 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 	case notExecuted:
 		action = ActionRelease
 	case panicked:
+		// Whatever status went out, the response broke off: recorded as a
+		// 500, so a retry is not told that a failed request "failed with
+		// status 201".
 		action = ActionFail
-		if !wrote {
+		if !wrote || status < 400 {
 			status = http.StatusInternalServerError
 		}
 	}

@@ -192,8 +192,8 @@ func TestPanicRecordsFailure(t *testing.T) {
 		e.do(request{key: "boom"})
 	}()
 	w := e.do(request{key: "boom"})
-	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(ProblemPreviouslyFailed)) {
-		t.Errorf("retry after a panic got %d %s, want 409 previously-failed", w.Code, w.Body)
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), string(ProblemPreviouslyFailed)) || !strings.Contains(w.Body.String(), "status 500") {
+		t.Errorf("retry after a panic got %d %s, want 409 previously-failed naming 500 (not the 201 that broke off)", w.Code, w.Body)
 	}
 	if got := e.calls.Load(); got != 1 {
 		t.Errorf("handler ran %d times, want 1", got)

@@ -3,6 +3,7 @@ package middleware
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,13 @@ const (
 	OutcomeTooLarge       Outcome = "too_large"       // 413
 	OutcomeStoreError     Outcome = "store_error"     // 503, or passed through in fail-open
 )
+
+// Outcomes returns every Outcome the middleware counts, for dashboards and
+// tests that check them.
+func Outcomes() []Outcome { return slices.Clone(allOutcomes) }
+
+// storeOps are the store operations timed and counted in metrics.
+var storeOps = []string{"claim", "renew", "finish", "release", "wait"}
 
 // allOutcomes lists every Outcome, so each route's series are resolved once.
 var allOutcomes = []Outcome{
@@ -91,6 +99,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("middleware: registering metrics: %w", err)
+	}
+	// Every operation's series exist from the start, so alerts on store
+	// errors have a zero to compare with before the first error.
+	for _, op := range storeOps {
+		m.storeErrors.WithLabelValues(op)
+		m.storeDuration.WithLabelValues(op)
 	}
 	return m, nil
 }
