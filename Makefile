@@ -27,3 +27,14 @@ e2e:
 
 docker:
 	docker build -t idemproxy .
+
+# The benchmark of DESIGN §7 (about 3 minutes): redis-server, a trivial
+# upstream, a plain reverse proxy and idemproxy, driven by wrk (apt-get
+# install wrk); prints the table BENCHMARKS.md quotes. BENCHFLAGS passes
+# flags to idembench (e.g. BENCHFLAGS='-rounds 5').
+.PHONY: bench
+bench:
+	$(GO) build -o bin/idemproxy ./cmd/idemproxy
+	$(GO) build -o bin/idembench ./cmd/idembench
+	uptime
+	bin/idembench run -idemproxy bin/idemproxy $(BENCHFLAGS)

@@ -1,0 +1,30 @@
+// Package bench is the benchmark harness behind `make bench` (DESIGN §7,
+// issue 7): it measures idemproxy against a tuned plain reverse proxy on one
+// machine, with one load generator, in one run.
+//
+// Run starts, all on loopback and on free ports:
+//
+//   - redis-server, without persistence (--save ” --appendonly no);
+//   - Upstream, an orderapp-like trivial API (idembench upstream);
+//   - the plain proxy (idembench plain): httputil.ReverseProxy with the same
+//     Transport, Rewrite and server settings as cmd/idemproxy, read from
+//     the same configuration file (see NewTransport);
+//   - the idemproxy binary under test, with the embedded config.yaml.
+//
+// wrk (one thread, keep-alive, one Lua script for every target, so the load
+// generator costs the same everywhere) then drives each target in
+// interleaved rounds — direct, plain, first request, replay, pass-through,
+// first request with a JSON scope; A B C D E F A B C ... — and again at one
+// connection for the unloaded latencies. Every ratio is to the plain proxy of
+// the same round, and the table shows the median. Each idemproxy run is
+// checked against idemproxy's own metrics: a "replay" row whose requests
+// executed is reported, not hidden. A Redis round trip is measured with the
+// client idemproxy uses (redisstore.NewClient), for the "≤ 2 round trips +
+// 50 µs" bound, and a fresh idemproxy gets 1 MiB bodies while its peak RSS
+// (VmHWM) is read.
+//
+// Profile runs the profiling build (IdemHandler: the same middleware,
+// ReverseProxy and Redis store, wired in-process with net/http/pprof, since
+// the product binary has no pprof) under the same loads and saves CPU and
+// allocation profiles.
+package bench

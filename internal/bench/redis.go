@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/idemproxy/idemproxy/store/redisstore"
+)
+
+// Redis is the benchmark's own redis-server, on a free loopback port (never
+// 6379), without persistence: --save ” --appendonly no. The numbers are
+// then the proxy's, not the disk's; the README's production setting
+// (appendonly yes) adds an fsync policy's cost to every write.
+type Redis struct {
+	*Proc
+	Addr    string
+	Version string
+}
+
+var redisReady = regexp.MustCompile(`Ready to accept connections`)
+
+// StartRedis starts redis-server with its data directory in dir.
+func StartRedis(dir string) (*Redis, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server not found on PATH: install the Debian package redis-server")
+	}
+	var lastErr error
+	for range 3 { // a free port may be taken before redis-server binds it
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := StartProc("redis-server", redisReady, nil, bin,
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--daemonize", "no", "--loglevel", "notice")
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		r := &Redis{Proc: p, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+		if out, err := exec.Command(bin, "--version").Output(); err == nil {
+			r.Version = strings.TrimSpace(string(out))
+		}
+		return r, nil
+	}
+	return nil, lastErr
+}
+
+// URL is the server's redis:// URL.
+func (r *Redis) URL() string { return "redis://" + r.Addr }
+
+// Flush empties the benchmark's own server (FLUSHALL is only ever sent to
+// a server the harness started).
+func (r *Redis) Flush(ctx context.Context) error {
+	opts, err := redisstore.ParseURL(r.URL())
+	if err != nil {
+		return err
+	}
+	c := redisstore.NewClient(opts)
+	defer c.Close()
+	return c.FlushAll(ctx).Err()
+}
+
+// UsedMemory is the server's used_memory_peak, in bytes.
+func (r *Redis) UsedMemoryPeak(ctx context.Context) (int64, error) {
+	opts, err := redisstore.ParseURL(r.URL())
+	if err != nil {
+		return 0, err
+	}
+	c := redisstore.NewClient(opts)
+	defer c.Close()
+	info, err := c.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory_peak:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no used_memory_peak in INFO memory")
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

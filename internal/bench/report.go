@@ -1,0 +1,235 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is one run's measurements.
+type Report struct {
+	Options Options
+	Machine Machine
+	Started time.Time
+	Elapsed time.Duration
+
+	// Loaded and Unloaded hold each target's results, one per round, by
+	// row name; Loaded also holds the 1 MiB-body rows.
+	Loaded, Unloaded map[string][]Result
+	// Checks are the problems found, by row: errors, non-2xx, outcomes
+	// other than the row's.
+	Checks map[string][]string
+
+	Ping, Claim RTT
+
+	IdemPeakRSS, PlainPeakRSS int64
+	// BigBaseRSS is the fresh idemproxy's RSS before the 1 MiB runs,
+	// BigPeakRSS its VmHWM after them.
+	BigBaseRSS, BigPeakRSS int64
+	RedisPeak              int64
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPU                   string
+	Cores                 int
+	Kernel, Go            string
+	Redis, Wrk            string
+	LoadBefore, LoadAfter string
+}
+
+func machine() Machine {
+	m := Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), LoadBefore: loadAvg()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				m.CPU = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// Targets of DESIGN §7 and issue 7.
+const (
+	targetFirst  = 0.75
+	targetReplay = 3.0
+	targetPass   = 0.95
+	targetSlack  = 50 * time.Microsecond
+)
+
+// Print writes the report as the table BENCHMARKS.md quotes.
+func (r *Report) Print(w io.Writer) {
+	o, m := r.Options, r.Machine
+	fmt.Fprintf(w, "idembench: idemproxy against a plain reverse proxy, one run (DESIGN §7)\n\n")
+	fmt.Fprintf(w, "machine:  %d × %s, %s, %s\n", m.Cores, m.CPU, m.Kernel, m.Go)
+	fmt.Fprintf(w, "redis:    %s, loopback, --save '' --appendonly no\n", m.Redis)
+	fmt.Fprintf(w, "load:     %s, 1 thread, keep-alive; every target POSTs the same %d-byte JSON body through the same Lua script\n", m.Wrk, len(OrderBody))
+	fmt.Fprintf(w, "runs:     %d interleaved rounds × %d targets × %s at %d connections, then %d rounds × %s at 1 connection, then 1 MiB bodies at %d connections × %s; %s in all\n",
+		o.Rounds, len(targets), o.Duration, o.Conns, o.Rounds, o.Unloaded, o.BigConns, o.BigDuration, r.Elapsed.Round(time.Second))
+	fmt.Fprintf(w, "uptime:   load average %s before, %s after\n\n", m.LoadBefore, m.LoadAfter)
+
+	fmt.Fprintf(w, "Loaded, %d connections: medians of %d rounds; ×plain is the median of each round's ratio to the plain proxy of that round\n", o.Conns, o.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\treq/s\t×plain\tp50\tp99\tp50 ×plain\tp99 ×plain\t")
+	plain := r.Loaded[rowPlain]
+	for _, t := range targets {
+		rs := r.Loaded[t.name]
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%s\t%s\t%.2f\t%.2f\t\n", t.name, medianOf(rs, rps), ratio(rs, plain, rps),
+			us(medianOf(rs, p50)), us(medianOf(rs, p99)), ratio(rs, plain, p50), ratio(rs, plain, p99))
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nUnloaded, 1 connection: medians of %d rounds; added = the row's p50 minus the plain proxy's p50 of the same round, median\n", o.Rounds)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\treq/s\tp50\tp99\tp50 added\t")
+	uplain := r.Unloaded[rowPlain]
+	for _, t := range targets {
+		if t.loadedOnly {
+			continue
+		}
+		rs := r.Unloaded[t.name]
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t\n", t.name, medianOf(rs, rps), us(medianOf(rs, p50)), us(medianOf(rs, p99)), signedUS(added(rs, uplain)))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRedis round trip, sequential on an idle machine, client from redisstore.NewClient: PING p50 %s p99 %s; claim script (EVALSHA) p50 %s p99 %s\n",
+		us(float64(r.Ping.P50)), us(float64(r.Ping.P99)), us(float64(r.Claim.P50)), us(float64(r.Claim.P99)))
+
+	fmt.Fprintf(w, "\nTargets (DESIGN §7, issue 7)\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	for _, c := range []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"first request ≥ 0.75× plain", ratio(r.Loaded[rowFirst], plain, rps), targetFirst},
+		{"replay ≥ 3× plain", ratio(r.Loaded[rowReplay], plain, rps), targetReplay},
+		{"pass-through ≥ 0.95× plain", ratio(r.Loaded[rowPass], plain, rps), targetPass},
+	} {
+		fmt.Fprintf(tw, "  %s\t%.2f×\t%s\n", c.name, c.got, verdict(c.got >= c.want))
+	}
+	bound := 2*float64(r.Ping.P50) + float64(targetSlack)
+	add := added(r.Unloaded[rowFirst], uplain)
+	fmt.Fprintf(tw, "  unloaded p50 added by a first request ≤ 2 × PING p50 + 50µs = %s\t%s\t%s\n", us(bound), signedUS(add), verdict(add <= bound))
+	addR := added(r.Unloaded[rowReplay], uplain)
+	fmt.Fprintf(tw, "  (replay: unloaded p50 added, for the floor of 1 round trip)\t%s\t\n", signedUS(addR))
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nMemory (peak RSS = VmHWM of /proc/<pid>/status)\n")
+	fmt.Fprintf(w, "  idemproxy after the small-body runs: %s (plain proxy: %s)\n", mib(r.IdemPeakRSS), mib(r.PlainPeakRSS))
+	perConn := float64(r.BigPeakRSS-r.BigBaseRSS) / float64(o.BigConns)
+	fmt.Fprintf(w, "  1 MiB bodies, a fresh idemproxy (%s RSS at start), %d connections, defaults max_request_body = max_response_body = 1 MiB:\n", mib(r.BigBaseRSS), o.BigConns)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "    run\treq/s\t×plain\tp50\tp99\t")
+	for _, t := range bigTargets {
+		rs := r.Loaded[t.name]
+		fmt.Fprintf(tw, "    %s\t%.0f\t%.2f\t%s\t%s\t\n", t.name, medianOf(rs, rps), ratio(rs, r.Loaded[rowBigPln], rps), us(medianOf(rs, p50)), us(medianOf(rs, p99)))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  peak RSS %s: %s above start, %.1f MiB per connection = %.1f × (max_request_body + max_response_body); redis used_memory_peak %s\n",
+		mib(r.BigPeakRSS), mib(r.BigPeakRSS-r.BigBaseRSS), perConn/(1<<20), perConn/float64(2<<20), mib(r.RedisPeak))
+
+	fmt.Fprintf(w, "\nChecks (socket errors, non-2xx responses, idemproxy outcomes other than the row's): ")
+	if len(r.Checks) == 0 {
+		fmt.Fprintln(w, "none")
+		return
+	}
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(r.Checks))
+	for k := range r.Checks {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		fmt.Fprintf(w, "  %s: %s\n", k, strings.Join(r.Checks[k], "; "))
+	}
+}
+
+func rps(r Result) float64 { return r.RPS }
+func p50(r Result) float64 { return float64(r.P50) }
+func p99(r Result) float64 { return float64(r.P99) }
+
+// medianOf is the median of f over rs (0 when empty).
+func medianOf(rs []Result, f func(Result) float64) float64 {
+	v := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		v = append(v, f(r))
+	}
+	return median(v)
+}
+
+// ratio is the median over rounds of f(rs[i]) / f(base[i]).
+func ratio(rs, base []Result, f func(Result) float64) float64 {
+	var v []float64
+	for i := range min(len(rs), len(base)) {
+		if b := f(base[i]); b > 0 {
+			v = append(v, f(rs[i])/b)
+		}
+	}
+	return median(v)
+}
+
+// added is the median over rounds of rs[i].P50 - base[i].P50, in ns.
+func added(rs, base []Result) float64 {
+	var v []float64
+	for i := range min(len(rs), len(base)) {
+		v = append(v, float64(rs[i].P50-base[i].P50))
+	}
+	return median(v)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
+}
+
+// us formats nanoseconds as µs (ms from 10 ms on).
+func us(ns float64) string {
+	if ns >= float64(10*time.Millisecond) {
+		return fmt.Sprintf("%.1fms", ns/1e6)
+	}
+	return fmt.Sprintf("%.0fµs", ns/1e3)
+}
+
+func signedUS(ns float64) string {
+	if ns >= 0 {
+		return "+" + us(ns)
+	}
+	return "-" + us(-ns)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
