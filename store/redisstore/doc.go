@@ -58,12 +58,17 @@
 //
 // go-redis may send a script again after a lost reply, when the first run
 // did happen. Every script is safe to repeat: a claim by the same owner
-// with the same fingerprint answers Claimed with the same version; Finish
+// with the same fingerprint answers Claimed with the same version and
+// counts that owner's lease afresh from the retry, even when it had passed
+// (a retry that comes after a takeover finds another owner and answers
+// Busy); Finish
 // and Release carry a per-call nonce, and a retry of the call that ended
 // the claim finds its nonce and succeeds again (a second, distinct call by
 // the same owner is still refused with store.ErrNotOwner); Renew extends
 // the lease again; Delete deletes again. So NewClient keeps go-redis
-// retries on (MaxRetries 2), and no retry can double-claim.
+// retries on (MaxRetries 2): every Claimed answer, first or retried, comes
+// with a lease that runs from the script's own now, so a retry never
+// leaves two owners each holding a live lease.
 //
 // # Stored responses
 //

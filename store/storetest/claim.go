@@ -110,6 +110,25 @@ func claimCases() []testCase {
 				t.Errorf("Owner: got %q, want %q", got, req.Owner)
 			}
 		}},
+		{"RetryBySameOwnerAfterLapseRenewsLease", func(t *testing.T, e *env) {
+			// A retry of the owner's claim that arrives after its lease passed
+			// (nobody took over yet) answers Claimed, so the owner goes on
+			// working: the lease must then be alive again, or a takeover
+			// would let a second owner run beside it.
+			key := newKey()
+			req := request(key, "A", newOwner())
+			first := e.claimWant(t, req, store.Claimed)
+			e.advance(lease + past)
+			if res := e.claimWant(t, req, store.Claimed); res.Version != first.Version {
+				t.Errorf("retry: Version: got %d, want %d (the same claim)", res.Version, first.Version)
+			}
+			other := request(key, "A", newOwner())
+			other.TakeOver = true
+			e.claimWant(t, other, store.Busy)
+			if got := e.get(t, key).Owner; got != req.Owner {
+				t.Errorf("Owner: got %q, want %q", got, req.Owner)
+			}
+		}},
 		{"VersionGrowsAfterRelease", func(t *testing.T, e *env) {
 			key := newKey()
 			owner, v1 := e.claimed(t, key)

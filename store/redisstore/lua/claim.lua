@@ -52,8 +52,18 @@ if r[2] ~= fp then
 end
 if state == 1 then
   -- The same owner again is a retry of its own claim (a reply lost, the
-  -- client retried): the same answer, nothing written.
+  -- client retried): the same claim and version. Claimed tells the owner
+  -- to go on working, so its lease is counted afresh here, even when it
+  -- had passed: otherwise a takeover could let a second owner run beside
+  -- it. The record outlives the lease, as in renew.lua.
   if r[3] == owner then
+    local lease_until = now + lease
+    redis.call('HSET', key, 'l', lease_until)
+    if lease_until > expires then
+      expires = lease_until
+      redis.call('HSET', key, 'e', expires)
+    end
+    redis.call('PEXPIREAT', key, expires)
     return {1, version, tonumber(r[8]) or 0, 0, 0, false}
   end
   local lease_until = tonumber(r[5])
