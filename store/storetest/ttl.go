@@ -25,6 +25,17 @@ func ttlCases() []testCase {
 			e.failed(t, key, http.StatusInternalServerError)
 			return ""
 		}, store.PreviouslyFailed)},
+		{"LeaseLongerThanTTLKeepsRecord", func(t *testing.T, e *env) {
+			// The record outlives its lease whatever the two durations: a
+			// record that expired under a live lease would let a second
+			// request run beside the owner.
+			key := newKey()
+			req := request(key, "A", newOwner())
+			req.Lease, req.TTL = 60*time.Second, 10*time.Second
+			e.claimWant(t, req, store.Claimed)
+			e.advance(20 * time.Second)
+			e.claimWant(t, request(key, "A", newOwner()), store.Busy)
+		}},
 		{"FinishedTTLCountsFromFinish", func(t *testing.T, e *env) {
 			key := newKey()
 			owner, _ := e.claimed(t, key) // kept for ttl from now

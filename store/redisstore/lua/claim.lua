@@ -31,10 +31,12 @@ local version = tonumber(r[4]) or 0
 -- claim writes a fresh IN_PROGRESS record. The version is the clock in µs,
 -- or one past the previous version when that is greater, so it grows with
 -- every claim of the key (after release, expiry or takeover too) as long
--- as a trace of the previous record is left.
+-- as a trace of the previous record is left. The record outlives its
+-- lease even when the lease is the longer: a record expiring under a live
+-- lease would let another request claim and run beside the owner.
 local function claim(took)
   local v = math.max(now_us, version + 1)
-  local e = now + ttl
+  local e = now + math.max(ttl, lease)
   redis.call('DEL', key)
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
   redis.call('PEXPIREAT', key, e)
