@@ -117,9 +117,14 @@ func (e *env) stop() {
 	}
 }
 
+// procs are the children whose CPU time the runs account for.
+func (e *env) procs() []*Proc {
+	return []*Proc{e.idem.Proc, e.plain.Proc, e.upstream.Proc, e.redis.Proc}
+}
+
 // alive reports the first child that has exited.
 func (e *env) alive() error {
-	for _, p := range []*Proc{e.redis.Proc, e.upstream.Proc, e.plain.Proc, e.idem.Proc} {
+	for _, p := range e.procs() {
 		if done, err := p.Exited(); done {
 			return fmt.Errorf("%s exited during the run (%v):\n%s", p.Name, err, p.Output())
 		}

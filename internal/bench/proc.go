@@ -157,3 +157,29 @@ func statusBytes(pid int, field string) (int64, error) {
 	}
 	return 0, errors.New("no " + field + " in /proc/" + strconv.Itoa(pid) + "/status")
 }
+
+// clockTick is the unit of /proc/<pid>/stat's CPU times: CLK_TCK, 100 on
+// every Linux the harness runs on (getconf CLK_TCK).
+const clockTick = 10 * time.Millisecond
+
+// CPUTime is the CPU time, user and system, the process has used so far,
+// at the kernel's 10 ms tick.
+func (p *Proc) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// after its closing parenthesis, where field 3 (state) is index 0.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", p.Pid(), len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", p.Pid(), err)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}

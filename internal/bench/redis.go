@@ -87,6 +87,50 @@ func (r *Redis) UsedMemoryPeak(ctx context.Context) (int64, error) {
 	return 0, fmt.Errorf("no used_memory_peak in INFO memory")
 }
 
+// ScriptStats are the server's counts of script runs (EVALSHA and EVAL)
+// and the time it spent executing them, from INFO commandstats: the
+// server's own work for a script, without reading the command or writing
+// the reply.
+type ScriptStats struct {
+	Calls int64
+	Usec  int64
+}
+
+// Scripts reads ScriptStats.
+func (r *Redis) Scripts(ctx context.Context) (ScriptStats, error) {
+	opts, err := redisstore.ParseURL(r.URL())
+	if err != nil {
+		return ScriptStats{}, err
+	}
+	c := redisstore.NewClient(opts)
+	defer c.Close()
+	info, err := c.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return ScriptStats{}, err
+	}
+	var st ScriptStats
+	for line := range strings.SplitSeq(info, "\r\n") {
+		rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:")
+		if !ok {
+			rest, ok = strings.CutPrefix(line, "cmdstat_eval:")
+		}
+		if !ok {
+			continue
+		}
+		for kv := range strings.SplitSeq(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				st.Calls += n
+			case "usec":
+				st.Usec += n
+			}
+		}
+	}
+	return st, nil
+}
+
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -101,6 +101,26 @@ func (r *Report) Print(w io.Writer) {
 	}
 	tw.Flush()
 
+	fmt.Fprintf(w, "\nCPU per request in the loaded runs, µs (user + system from /proc/<pid>/stat at 10 ms ticks, and wrk's rusage; medians of %d rounds).\n", o.Rounds)
+	fmt.Fprintf(w, "The %d cores are shared by all of these and by whatever else the machine runs: sum × req/s is the CPU the run used.\n", m.Cores)
+	fmt.Fprintf(w, "µs/script is Redis's own time executing a script (INFO commandstats, EVALSHA and EVAL), a part of redis-server's CPU.\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "target\t")
+	for _, p := range cpuColumns {
+		fmt.Fprintf(tw, "%s\t", p)
+	}
+	fmt.Fprintln(tw, "sum\tcores used\tscripts/req\tµs/script\t")
+	for _, t := range targets {
+		rs := r.Loaded[t.name]
+		fmt.Fprintf(tw, "%s\t", t.name)
+		for _, p := range cpuColumns {
+			fmt.Fprintf(tw, "%.0f\t", medianOf(rs, cpuPerRequest(p)))
+		}
+		fmt.Fprintf(tw, "%.0f\t%.2f\t%.2f\t%.1f\t\n", medianOf(rs, cpuPerRequest("")), medianOf(rs, coresUsed),
+			medianOf(rs, scriptsPerRequest), medianOf(rs, usecPerScript))
+	}
+	tw.Flush()
+
 	fmt.Fprintf(w, "\nUnloaded, 1 connection: medians of %d rounds; added = the row's p50 minus the plain proxy's p50 of the same round, median\n", o.Rounds)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\treq/s\tp50\tp99\tp50 added\t")
@@ -170,6 +190,52 @@ func (r *Report) Print(w io.Writer) {
 	for _, k := range names {
 		fmt.Fprintf(w, "  %s: %s\n", k, strings.Join(r.Checks[k], "; "))
 	}
+}
+
+// cpuColumns are the processes whose CPU the report shows, by Proc name.
+var cpuColumns = []string{"idemproxy", "plain", "upstream", "redis-server", "wrk"}
+
+// cpuPerRequest returns a function giving process p's CPU per request of a
+// run in µs ("" sums every process).
+func cpuPerRequest(p string) func(Result) float64 {
+	return func(r Result) float64 {
+		if r.Requests == 0 {
+			return 0
+		}
+		var t time.Duration
+		for name, d := range r.CPU {
+			if p == "" || name == p {
+				t += d
+			}
+		}
+		return float64(t) / 1e3 / float64(r.Requests)
+	}
+}
+
+func scriptsPerRequest(r Result) float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.Scripts.Calls) / float64(r.Requests)
+}
+
+func usecPerScript(r Result) float64 {
+	if r.Scripts.Calls == 0 {
+		return 0
+	}
+	return float64(r.Scripts.Usec) / float64(r.Scripts.Calls)
+}
+
+// coresUsed is the CPU every process used during the run, in cores.
+func coresUsed(r Result) float64 {
+	var t time.Duration
+	for _, d := range r.CPU {
+		t += d
+	}
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return t.Seconds() / r.Elapsed.Seconds()
 }
 
 func rps(r Result) float64 { return r.RPS }

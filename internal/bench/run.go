@@ -241,7 +241,25 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 			return Result{}, err
 		}
 	}
+	procs := m.e.procs()
+	cpu0 := make([]time.Duration, len(procs))
+	for i, p := range procs {
+		if cpu0[i], err = p.CPUTime(); err != nil {
+			return Result{}, err
+		}
+	}
+	sc0, err := m.e.redis.Scripts(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	res, err := m.e.wrk.Run(ctx, l)
+	for i, p := range procs {
+		if err == nil {
+			var t time.Duration
+			t, err = p.CPUTime()
+			res.CPU[p.Name] = t - cpu0[i]
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, errInterrupted
@@ -251,6 +269,11 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 	if err := m.e.alive(); err != nil {
 		return Result{}, err
 	}
+	sc1, err := m.e.redis.Scripts(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Scripts = ScriptStats{Calls: sc1.Calls - sc0.Calls, Usec: sc1.Usec - sc0.Usec}
 	if into == nil {
 		return res, nil
 	}

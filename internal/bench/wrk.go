@@ -46,6 +46,12 @@ type Result struct {
 	// Errors are socket errors and timeouts; Non2xx responses with a
 	// status outside 2xx and 3xx.
 	Errors, Non2xx int64
+	// CPU is the CPU time each process spent during the run, by name
+	// ("wrk", and the harness's children).
+	CPU map[string]time.Duration
+	// Scripts are the Redis scripts run during the run and the time Redis
+	// spent executing them.
+	Scripts ScriptStats
 }
 
 // Wrk runs the wrk binary with the embedded script.
@@ -111,6 +117,7 @@ func (w *Wrk) Run(ctx context.Context, l Load) (Result, error) {
 		P50: us(v.P50US), P90: us(v.P90US), P99: us(v.P99US), Max: us(v.MaxUS),
 		Errors: v.Connect + v.Read + v.Write + v.Timeout, Non2xx: v.Status,
 	}
+	r.CPU = map[string]time.Duration{"wrk": cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	if r.Elapsed > 0 {
 		r.RPS = float64(r.Requests) / r.Elapsed.Seconds()
 	}
