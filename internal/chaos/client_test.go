@@ -45,11 +45,16 @@ type response struct {
 
 func (r response) replayed() bool { return r.header.Get("Idempotent-Replayed") == "true" }
 
+// String is the response as the matrix writes it: status and problem
+// type, or status and whether it was a replay.
 func (r response) String() string {
-	if r.problem != "" {
+	switch {
+	case r.problem != "":
 		return fmt.Sprintf("%d %s", r.status, strings.TrimPrefix(r.problem, problemBase))
+	case r.replayed():
+		return fmt.Sprintf("%d replayed", r.status)
 	}
-	return fmt.Sprintf("%d %.80s", r.status, r.body)
+	return fmt.Sprintf("%d", r.status)
 }
 
 // order is an orderapp order for customer, paid with token.

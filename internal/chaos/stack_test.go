@@ -220,3 +220,11 @@ func observed(t *testing.T, format string, args ...any) {
 	t.Helper()
 	t.Logf("observed: "+format, args...)
 }
+
+// onlyFull skips a case of the matrix that only make chaos runs.
+func onlyFull(t *testing.T) {
+	t.Helper()
+	if !fullMatrix {
+		t.Skip("full matrix only: make chaos (go test -tags chaos)")
+	}
+}

@@ -60,6 +60,15 @@ type item struct {
 	at   time.Time // when to deliver it
 	then Verdict   // after data: Pass (nothing), Reset or Close
 	end  end
+	done func(delivered bool)
+}
+
+// finish reports the item's fate to its filter, once.
+func (it *item) finish(delivered bool) {
+	if it.done != nil {
+		it.done(delivered)
+		it.done = nil
+	}
 }
 
 // pump carries one direction of l from src to dst: a reader that applies
@@ -95,12 +104,13 @@ func (p *Proxy) read(l *Link, dir Direction, src net.Conn, queue chan<- item) {
 			if d.Verdict != Pass {
 				forward = min(max(d.Forward, 0), n)
 			}
-			it := item{data: append([]byte(nil), buf[:forward]...), at: time.Now().Add(latency + d.Delay), then: d.Verdict}
+			it := item{data: append([]byte(nil), buf[:forward]...), at: time.Now().Add(latency + d.Delay), then: d.Verdict, done: d.Done}
 			if it.then == Hold {
 				it.then = Pass
 				held = true
 			}
 			if !l.push(queue, it) {
+				it.finish(false)
 				return
 			}
 			if d.Verdict == Reset || d.Verdict == Close {
@@ -135,8 +145,14 @@ func (l *Link) push(queue chan<- item, it item) bool {
 	}
 }
 
-// deliver writes the queued chunks to dst, each at its time.
+// deliver writes the queued chunks to dst, each at its time. Chunks it
+// cannot deliver any more are reported undelivered.
 func (l *Link) deliver(queue <-chan item, dst net.Conn) {
+	defer func() {
+		for it := range queue {
+			it.finish(false)
+		}
+	}()
 	for it := range queue {
 		if wait := time.Until(it.at); wait > 0 {
 			t := time.NewTimer(wait)
@@ -144,15 +160,18 @@ func (l *Link) deliver(queue <-chan item, dst net.Conn) {
 			case <-t.C:
 			case <-l.done:
 				t.Stop()
+				it.finish(false)
 				return
 			}
 		}
 		if len(it.data) > 0 {
 			if _, err := dst.Write(it.data); err != nil {
+				it.finish(false)
 				l.abort()
 				return
 			}
 		}
+		it.finish(true)
 		switch {
 		case it.then == Reset || it.end == endBroken:
 			l.abort()

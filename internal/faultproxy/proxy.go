@@ -64,6 +64,10 @@ type Decision struct {
 	// the chunks behind it wait too, so a connection's bytes keep their
 	// order.
 	Delay time.Duration
+	// Done, when set, is called once the forwarded bytes are written to
+	// the other side (delivered true) or the link was torn down before
+	// they could be (false): the signal that a delayed chunk has arrived.
+	Done func(delivered bool)
 }
 
 // Filter decides each chunk's fate. It runs on the reading goroutine of the

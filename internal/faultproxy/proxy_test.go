@@ -242,3 +242,53 @@ func TestResetAllAndCloseEndEveryConnection(t *testing.T) {
 		t.Errorf("read after Close: %v, want the connection broken", err)
 	}
 }
+
+func TestDoneReportsEachChunksFate(t *testing.T) {
+	t.Parallel()
+	p := start(t, echo(t))
+	const d = 100 * time.Millisecond
+	fates := make(chan bool, 2)
+	var seen atomic.Int64
+	p.SetFilter(func(c Chunk) Decision {
+		if c.Dir != ToTarget {
+			return Decision{}
+		}
+		if seen.Add(1) == 1 {
+			began := time.Now()
+			return Decision{Delay: d, Done: func(delivered bool) {
+				if time.Since(began) < d {
+					t.Errorf("delayed chunk delivered after %v, want at least %v", time.Since(began), d)
+				}
+				fates <- delivered
+			}}
+		}
+		// The second chunk waits long enough for the test to tear the
+		// connection down under it.
+		return Decision{Delay: time.Hour, Done: func(delivered bool) { fates <- delivered }}
+	})
+	c := dial(t, p)
+	roundTrip(t, c, "first")
+	if !<-fates {
+		t.Error("the first chunk was reported undelivered")
+	}
+	if _, err := c.Write([]byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	within := time.After(5 * time.Second)
+	for seen.Load() < 2 {
+		select {
+		case <-within:
+			t.Fatal("the filter never saw the second chunk")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	p.ResetAll()
+	select {
+	case delivered := <-fates:
+		if delivered {
+			t.Error("a chunk torn down with its link was reported delivered")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done was not called for a chunk whose link was torn down")
+	}
+}
