@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -30,6 +31,12 @@ import (
 // written in brackets. TLS verifies the server certificate against the
 // system roots, with the server name taken from each address.
 //
+// The user info ends at the last '@' of the URL; a '/', '?' or '#' in it
+// must be percent-encoded (%2F, %3F, %23), and so must '&', '@', '#' and
+// '%' in a query value such as sentinel_password. Errors never show a
+// password: the user info is masked, and so is the query from a password
+// parameter on.
+//
 // Query parameters (all optional): dial_timeout, read_timeout,
 // write_timeout, pool_timeout (Go durations, e.g. 500ms), pool_size,
 // min_idle_conns, max_retries (integers; max_retries=-1 disables retries),
@@ -51,31 +58,53 @@ func ParseURL(rawURL string) (*redis.UniversalOptions, error) {
 	case "unix":
 		kind = "unix"
 	default:
-		return nil, fmt.Errorf("redisstore: URL scheme %q is not one of redis, rediss, unix, redis+cluster, rediss+cluster, redis+sentinel, rediss+sentinel", scheme)
+		// Quoted only when it has a scheme's syntax: text with a ':' or an
+		// '@' before "://" is more likely user info than a scheme.
+		shown := "of " + strconv.Quote(scheme)
+		if !schemeSyntax.MatchString(scheme) {
+			shown = "before ://"
+		}
+		return nil, fmt.Errorf("redisstore: URL scheme %s is not one of redis, rediss, unix, redis+cluster, rediss+cluster, redis+sentinel, rediss+sentinel", shown)
 	}
 	if strings.HasPrefix(scheme, "rediss") {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 
-	// The authority may list several hosts, which net/url refuses for
-	// IPv6 literals; split it by hand and let net/url parse the rest.
-	authority, pathQuery := rest, ""
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		authority, pathQuery = rest[:i], rest[i:]
-	}
-	hosts := authority
-	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		hosts = authority[i+1:]
-		u, err := url.Parse("redis://" + authority[:i] + "@h")
+	// The user info ends at the last '@' (a password may hold '@'), found
+	// before the path and query are split off: a password with an
+	// unencoded '/' or '?' would otherwise be read as a host or a path,
+	// and shown in the error. Such a password is refused instead.
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		userinfo := rest[:i]
+		rest = rest[i+1:]
+		if strings.ContainsAny(userinfo, "/?#") {
+			return nil, fmt.Errorf("redisstore: URL %q: userinfo must be percent-encoded", redact(rawURL))
+		}
+		u, err := url.Parse("redis://" + userinfo + "@h")
 		if err != nil || u.User == nil {
 			return nil, fmt.Errorf("redisstore: URL %q: bad user info", redact(rawURL))
 		}
 		opts.Username = u.User.Username()
 		opts.Password, _ = u.User.Password()
 	}
+	// The authority may list several hosts, which net/url refuses for
+	// IPv6 literals; split it by hand and let net/url parse the rest.
+	hosts, pathQuery := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		hosts, pathQuery = rest[:i], rest[i:]
+	}
 	u, err := url.Parse("redis://h" + pathQuery)
 	if err != nil {
+		// Only the cause: a *url.Error prints the whole URL, query
+		// (sentinel_password) and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("redisstore: URL %q: %v", redact(rawURL), err)
+	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("redisstore: URL %q: unexpected fragment", redact(rawURL))
 	}
 	path := strings.Trim(u.Path, "/")
 
@@ -104,11 +133,14 @@ func ParseURL(rawURL string) (*redis.UniversalOptions, error) {
 	if kind == "cluster" {
 		opts.IsClusterMode = true // even with a single seed node
 	}
-	if err := parseQuery(opts, kind, u.Query()); err != nil {
+	if err := parseQuery(opts, kind, u.RawQuery); err != nil {
 		return nil, fmt.Errorf("redisstore: URL %q: %v", redact(rawURL), err)
 	}
 	return opts, nil
 }
+
+// schemeSyntax is RFC 3986's scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+var schemeSyntax = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
 
 func splitHosts(hosts, defaultPort string) ([]string, error) {
 	if hosts == "" {
@@ -171,7 +203,12 @@ func parsePath(opts *redis.UniversalOptions, kind, path string) error {
 	return nil
 }
 
-func parseQuery(opts *redis.UniversalOptions, kind string, q url.Values) error {
+// parseQuery reads the query parameters in order (the last of a repeated
+// one wins). It walks the raw query itself rather than url.Values so that
+// its errors never quote a value that may be a password: a bad escape is
+// not quoted, and an unknown parameter after a password parameter is not
+// named, since it is likely the password's tail cut at an unencoded '&'.
+func parseQuery(opts *redis.UniversalOptions, kind, rawQuery string) error {
 	durations := map[string]*time.Duration{
 		"dial_timeout":  &opts.DialTimeout,
 		"read_timeout":  &opts.ReadTimeout,
@@ -192,26 +229,46 @@ func parseQuery(opts *redis.UniversalOptions, kind string, q url.Values) error {
 	if kind == "unix" {
 		ints["db"] = &opts.DB
 	}
-	for name, vs := range q {
-		v := vs[len(vs)-1]
-		var err error
+	afterPassword := false
+	for _, param := range strings.Split(rawQuery, "&") {
+		if param == "" {
+			continue
+		}
+		if strings.Contains(param, ";") {
+			return errors.New("a query parameter holds ';': separate parameters with '&', percent-encode ';' in values")
+		}
+		rawName, rawValue, _ := strings.Cut(param, "=")
+		name, err := url.QueryUnescape(rawName)
+		if err != nil {
+			return errors.New("a query parameter name has a bad percent-escape")
+		}
+		v, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return fmt.Errorf("parameter %s has a bad percent-escape", name)
+		}
+		// Errors name the parameter, not its value: an unencoded '?' or
+		// '@' in a password may have landed in it.
 		switch {
 		case durations[name] != nil:
-			var d time.Duration
-			if d, err = time.ParseDuration(v); err == nil && d <= 0 {
-				err = fmt.Errorf("not positive")
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("parameter %s: want a positive duration such as 500ms", name)
 			}
 			*durations[name] = d
 		case ints[name] != nil:
-			*ints[name], err = strconv.Atoi(v)
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("parameter %s: want an integer", name)
+			}
+			*ints[name] = n
 		case strs[name] != nil:
 			*strs[name] = v
+		case afterPassword:
+			return errors.New("unknown parameter after sentinel_password: percent-encode '&' in the password")
 		default:
 			return fmt.Errorf("unknown parameter %q", name)
 		}
-		if err != nil {
-			return fmt.Errorf("parameter %s=%q: %v", name, v, err)
-		}
+		afterPassword = afterPassword || name == "sentinel_password"
 	}
 	if opts.Protocol != 0 && opts.Protocol != 2 && opts.Protocol != 3 {
 		return fmt.Errorf("protocol must be 2 or 3, got %d", opts.Protocol)
@@ -219,24 +276,51 @@ func parseQuery(opts *redis.UniversalOptions, kind string, q url.Values) error {
 	return nil
 }
 
-// secretParam matches the one query parameter that holds a secret.
-var secretParam = regexp.MustCompile(`(sentinel_password=)[^&]*`)
-
-// redact hides the passwords of a URL for error messages.
+// redact hides the secrets of a URL for error messages: everything before
+// the last '@' (the user info, or more when an '@' sits further on, which
+// ParseURL refuses anyway); everything after the '=' of the first
+// parameter whose name holds "password" (its value may go on past an
+// unencoded '&' or '@'); and every later parameter whose name cannot be
+// decoded. Parameters are found by splitting at '&', ';' and '?' anywhere,
+// wider than net/url does, so that no misplaced separator hides one. Each
+// run of hidden bytes prints as "xxxxx".
 func redact(rawURL string) string {
-	rawURL = secretParam.ReplaceAllString(rawURL, "${1}xxxxx")
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return "(unparsable URL)"
 	}
-	authEnd := len(rest)
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		authEnd = i
+	hide := make([]bool, len(rest))
+	mask := func(from, to int) {
+		for i := from; i < to; i++ {
+			hide[i] = true
+		}
 	}
-	at := strings.LastIndexByte(rest[:authEnd], '@')
-	if at < 0 {
-		return rawURL
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		mask(0, at)
 	}
-	user, _, _ := strings.Cut(rest[:at], ":")
-	return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
+	for start, first := 0, true; start < len(rest); first = false {
+		end := len(rest)
+		if i := strings.IndexAny(rest[start:], "&;?"); i >= 0 {
+			end = start + i
+		}
+		name, _, hasValue := strings.Cut(rest[start:end], "=")
+		decoded, err := url.QueryUnescape(name)
+		switch {
+		case hasValue && strings.Contains(strings.ToLower(decoded), "password"):
+			mask(start+len(name)+1, len(rest))
+		case err != nil && !first:
+			mask(start, end)
+		}
+		start = end + 1
+	}
+	var b strings.Builder
+	b.WriteString(scheme + "://")
+	for i := 0; i < len(rest); i++ {
+		if !hide[i] {
+			b.WriteByte(rest[i])
+		} else if i == 0 || !hide[i-1] {
+			b.WriteString("xxxxx")
+		}
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,38 +108,111 @@ func TestParseURLErrors(t *testing.T) {
 	}
 }
 
-// TestParseURLRedactsPasswords: errors never show a password.
+// TestParseURLRedactsPasswords: errors never show a password, even one
+// that is not percent-encoded or that sits in a URL net/url refuses.
 func TestParseURLRedactsPasswords(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{
 		"redis://user:hunter2@h/x",
+		"redis://user:hun/ter2@h:6379",  // a '/' in the password
+		"redis://user:hun?ter2@h:6379",  // a '?' in the password
+		"redis://user:hun#ter2@h:6379",  // a '#' in the password
+		"redis://user:hunter2@h?x=a@b",  // an '@' further on
+		"redis://hunter2@h:6379/notadb", // a password written as a user
+		"redis+sentinel://s/m%zz?sentinel_password=hunter2",
 		"redis+sentinel://s/m?sentinel_password=hunter2&bad=1",
+		"redis+sentinel://s/m?sentinel%5Fpassword=hunter2&bad=1",
+		"redis+sentinel://u:hunter2@s/m?pool_size=x",
 	} {
 		_, err := redisstore.ParseURL(u)
-		if err == nil || strings.Contains(err.Error(), "hunter2") {
+		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "ter2") {
 			t.Errorf("ParseURL(%q): got error %v, want one without the password", u, err)
 		}
 	}
 }
 
-// FuzzParseURL: ParseURL never panics, and what it accepts has at least
-// one address, each a host:port (or a socket path for unix://).
+// TestParseURLUnencodedUserinfo: a '/' or '?' in the user info is refused
+// with a message that says what to do, rather than read as a host.
+func TestParseURLUnencodedUserinfo(t *testing.T) {
+	t.Parallel()
+	_, err := redisstore.ParseURL("redis://user:pa/ss@h:6379")
+	if err == nil || !strings.Contains(err.Error(), "userinfo must be percent-encoded") {
+		t.Fatalf("ParseURL: got %v, want a userinfo must be percent-encoded error", err)
+	}
+	o, err := redisstore.ParseURL("redis://user:pa%2Fss%3F@h:6379")
+	if err != nil || o.Password != "pa/ss?" {
+		t.Fatalf("ParseURL of the encoded form: got password %q, %v, want \"pa/ss?\", nil", o.Password, err)
+	}
+}
+
+// FuzzParseURL: ParseURL never panics; what it accepts has at least one
+// address, each a host:port (or a socket path for unix://); and an error
+// never contains the password, whether it sits in the user info or in
+// sentinel_password, encoded or not. Checked for passwords of at least 8
+// bytes, by their inside (all but the first and last byte), found nowhere
+// else in the URL; it counts as leaked only when the error for the same
+// URL with the password replaced by "x" does not contain it too (a
+// password may be a word of the message itself).
 func FuzzParseURL(f *testing.F) {
 	for _, s := range []string{"redis://h:1/2", "unix:///s?db=1", "redis+cluster://a,b:2", "redis+sentinel://u:p@s/m/1?pool_size=2", "rediss://[::1]"} {
-		f.Add(s)
+		f.Add(s, "", "")
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		o, err := redisstore.ParseURL(s)
-		if err != nil {
+	for _, seed := range [][3]string{
+		{"redis://", "h:6379", "pa/ss0rd"},
+		{"redis+sentinel://", "s/m%zz?bad=1", "topsecret"},
+		{"redis://", "h/x?", "hunter22?"},
+		{"redis://", "/%0X", "&0000000"},      // an unencoded '&' cuts the password in two
+		{"unix://?", "", "00000000"},          // a '?' before the user info's '@'
+		{"redis://0", "", "@0000000"},         // an '@' in sentinel_password
+		{"unix:///", "?db=0", "00000000"},     // a second '?' puts it in db's value
+		{"0", "://", "00000000"},              // user info where the scheme goes
+		{"redis://", "00000", " @000000"},     // the message's '@' next to the host
+		{"redis://", "\xe100000", " 1000000"}, // %q's escapes
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	f.Fuzz(func(t *testing.T, s, after, password string) {
+		o, err := redisstore.ParseURL(s + after)
+		if err == nil {
+			if len(o.Addrs) == 0 {
+				t.Fatalf("ParseURL(%q): no address", s)
+			}
+			for _, a := range o.Addrs {
+				if a == "" {
+					t.Fatalf("ParseURL(%q): empty address in %q", s, o.Addrs)
+				}
+			}
+		}
+		// The password's inside is what must not show: its first and last
+		// bytes may meet the message's own text (a quote, a host).
+		if len(password) < 8 {
 			return
 		}
-		if len(o.Addrs) == 0 {
-			t.Fatalf("ParseURL(%q): no address", s)
-		}
-		for _, a := range o.Addrs {
-			if a == "" {
-				t.Fatalf("ParseURL(%q): empty address in %q", s, o.Addrs)
+		inner := password[1 : len(password)-1]
+		withPassword := func(p string) []string {
+			urls := []string{
+				s + "user:" + p + "@" + after,
+				s + ":" + p + "@" + after,
+				s + after + "?sentinel_password=" + p + "&x=1",
 			}
+			if strings.Contains(s+after, "?") { // a parameter among others
+				urls = append(urls, s+after+"&sentinel_password="+p)
+			}
+			return urls
+		}
+		plain := withPassword("x")
+		for i, u := range withPassword(password) {
+			if strings.Contains(plain[i], inner) || strings.Contains(strconv.Quote(plain[i]), inner) {
+				continue // not only the password's (%q's escapes count)
+			}
+			_, err := redisstore.ParseURL(u)
+			if err == nil || !strings.Contains(err.Error(), inner) {
+				continue
+			}
+			if _, perr := redisstore.ParseURL(plain[i]); perr != nil && strings.Contains(perr.Error(), inner) {
+				continue // the password is a word of the message
+			}
+			t.Fatalf("ParseURL(%q): error %q shows the password %q", u, err, password)
 		}
 	})
 }
