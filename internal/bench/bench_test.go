@@ -134,7 +134,7 @@ func BenchmarkProxy(b *testing.B) {
 	}
 	plain := httptest.NewServer(NewPlainProxy(target, NewTransport(cfg.Upstream), quiet))
 	b.Cleanup(plain.Close)
-	h, closeStore, err := IdemHandler(b.Context(), cfg, prometheus.NewRegistry(), quiet)
+	h, closeStore, err := IdemHandler(b.Context(), cfg, prometheus.NewRegistry(), quiet, Experiments{})
 	if err != nil {
 		b.Fatal(err)
 	}

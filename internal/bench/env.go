@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -37,7 +38,11 @@ type server struct {
 
 // startBench starts one of idembench's own servers (upstream, plain, idem).
 func startBench(self, sub string, args ...string) (*server, error) {
-	p, line, err := StartProc(sub, benchReady, nil, self, append([]string{sub}, args...)...)
+	name := sub
+	if sub == "idem" {
+		name = "idemproxy" // the profiling build stands in for it
+	}
+	p, line, err := StartProc(name, benchReady, nil, self, append([]string{sub}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +102,23 @@ func startEnv(dir string, o Options) (_ *env, err error) {
 	if e.upstream, err = startBench(o.Self, "upstream"); err != nil {
 		return nil, err
 	}
-	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL); err != nil {
+	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL, "-experiments", o.Experiments); err != nil {
 		return nil, err
 	}
-	if e.idem, err = startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.redis.URL()); err != nil {
+	if e.idem, err = e.startIdem(o); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// startIdem starts the idemproxy under test: the binary, or with
+// o.Experiments set the profiling build with those switches.
+func (e *env) startIdem(o Options) (*server, error) {
+	if o.Experiments != "" {
+		return startBench(o.Self, "idem", "-config", e.config, "-upstream", e.upstream.URL, "-redis", e.redis.URL(),
+			"-admin", "127.0.0.1:0", "-experiments", o.Experiments)
+	}
+	return startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.redis.URL())
 }
 
 func (e *env) stop() {
@@ -205,6 +220,25 @@ func settle(ctx context.Context) error {
 	case <-time.After(200 * time.Millisecond):
 		return nil
 	}
+}
+
+// versionOf is bin -version's first line.
+func versionOf(bin string) string {
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil {
+		return bin + " (-version: " + err.Error() + ")"
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	return first
+}
+
+// gitDescribe names the working tree the binaries were built from.
+func gitDescribe() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 var errInterrupted = errors.New("interrupted")

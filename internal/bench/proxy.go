@@ -14,6 +14,7 @@ import (
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
 	"github.com/idemproxy/idemproxy/middleware"
+	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/redisstore"
 )
 
@@ -74,7 +75,10 @@ func NewServer(h http.Handler, c proxyconfig.Server, log *slog.Logger) *http.Ser
 // metrics on reg, around the plain proxy. It is the profiling build's
 // handler (cmd/idemproxy cannot be profiled without changing it);
 // close releases the store and the client.
-func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Registerer, log *slog.Logger) (h http.Handler, close func(), err error) {
+//
+// x switches experiments on (see Experiments); the zero value is the
+// product's wiring.
+func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Registerer, log *slog.Logger, x Experiments) (h http.Handler, close func(), err error) {
 	if !cfg.UsesRedis() {
 		return nil, nil, fmt.Errorf("the profiling build needs Redis (-redis)")
 	}
@@ -87,16 +91,24 @@ func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Re
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("redis: %w", err)
 	}
-	st, err := redisstore.New(client, redisstore.Config{KeyPrefix: cfg.Redis.KeyPrefix})
+	var sc redisstore.Client = client
+	if x.Batch {
+		sc = newBatchClient(client)
+	}
+	rs, err := redisstore.New(sc, redisstore.Config{KeyPrefix: cfg.Redis.KeyPrefix})
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, err
+	}
+	var st store.Store = rs
+	if x.ReplayCache {
+		st = newCacheStore(rs)
 	}
 	mc := cfg.Middleware()
 	mc.Registerer, mc.Logger = reg, log
 	mw, err := middleware.New(st, mc)
 	if err != nil {
-		_ = st.Close()
+		_ = rs.Close()
 		_ = client.Close()
 		return nil, nil, err
 	}
@@ -104,8 +116,12 @@ func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	return mw.Handler(NewPlainProxy(target, NewTransport(cfg.Upstream), log)), func() {
-		_ = st.Close()
+	proxy := NewPlainProxy(target, NewTransport(cfg.Upstream), log)
+	if x.BufferPool {
+		proxy.BufferPool = newBufferPool()
+	}
+	return mw.Handler(proxy), func() {
+		_ = rs.Close()
 		_ = client.Close()
 	}, nil
 }

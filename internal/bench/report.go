@@ -36,10 +36,13 @@ type Report struct {
 
 // Machine describes where the run happened.
 type Machine struct {
-	CPU                   string
-	Cores                 int
-	Kernel, Go            string
-	Redis, Wrk            string
+	CPU        string
+	Cores      int
+	Kernel, Go string
+	Redis, Wrk string
+	// Idemproxy is the binary's -version line; Commit the working tree's
+	// git describe --always --dirty.
+	Idemproxy, Commit     string
 	LoadBefore, LoadAfter string
 }
 
@@ -84,6 +87,7 @@ func (r *Report) Print(w io.Writer) {
 	o, m := r.Options, r.Machine
 	fmt.Fprintf(w, "idembench: idemproxy against a plain reverse proxy, one run (DESIGN §7)\n\n")
 	fmt.Fprintf(w, "machine:  %d × %s, %s, %s\n", m.Cores, m.CPU, m.Kernel, m.Go)
+	fmt.Fprintf(w, "build:    %s; tree %s\n", m.Idemproxy, m.Commit)
 	fmt.Fprintf(w, "redis:    %s, loopback, --save '' --appendonly no\n", m.Redis)
 	fmt.Fprintf(w, "load:     %s, 1 thread, keep-alive; every target POSTs the same %d-byte JSON body through the same Lua script\n", m.Wrk, len(OrderBody))
 	fmt.Fprintf(w, "runs:     %d interleaved rounds × %d targets × %s at %d connections, then %d rounds × %s at 1 connection, then 1 MiB bodies at %d connections × %s; %s in all\n",
@@ -103,7 +107,7 @@ func (r *Report) Print(w io.Writer) {
 
 	fmt.Fprintf(w, "\nCPU per request in the loaded runs, µs (user + system from /proc/<pid>/stat at 10 ms ticks, and wrk's rusage; medians of %d rounds).\n", o.Rounds)
 	fmt.Fprintf(w, "The %d cores are shared by all of these and by whatever else the machine runs: sum × req/s is the CPU the run used.\n", m.Cores)
-	fmt.Fprintf(w, "µs/script is Redis's own time executing a script (INFO commandstats, EVALSHA and EVAL), a part of redis-server's CPU.\n")
+	fmt.Fprintf(w, "µs/script is Redis's own time executing a script (INFO commandstats, EVALSHA and EVAL: wall time, so inflated when the cores are oversubscribed).\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "target\t")
 	for _, p := range cpuColumns {

@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +28,11 @@ type Options struct {
 	BigDuration time.Duration
 	// Progress receives a line per run. Default: io.Discard.
 	Progress io.Writer
+	// Experiments, when set, replaces the idemproxy binary by the profiling
+	// build with these what-if switches (a comma-separated list for
+	// ParseExperiments; "none" for the build as the product wires it),
+	// and gives the plain proxy the bufferpool one when listed.
+	Experiments string
 }
 
 // Defaults of Options: 3 rounds × 6 targets × 5 s loaded, 3 × 5 × 2 s
@@ -40,6 +47,9 @@ const (
 )
 
 func (o *Options) defaults() {
+	if o.Experiments == "none" {
+		o.Experiments = ","
+	}
 	setDefault(&o.Conns, DefaultConns)
 	setDefault(&o.Rounds, DefaultRounds)
 	setDefault(&o.Duration, DefaultDuration)
@@ -132,6 +142,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer e.stop()
 	rep.Machine.Redis, rep.Machine.Wrk = e.redis.Version, e.wrk.Version
+	rep.Machine.Idemproxy, rep.Machine.Commit = versionOf(o.Idemproxy), gitDescribe()
+	if o.Experiments != "" {
+		rep.Machine.Idemproxy = "profiling build (idembench idem), experiments: " + cmp.Or(strings.Trim(o.Experiments, ","), "none")
+	}
 	run := rand.Text()[:8] // keys of this run only
 	progress := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
 
@@ -189,7 +203,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := e.redis.Flush(ctx); err != nil {
 		return nil, err
 	}
-	if e.idem, err = startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.redis.URL()); err != nil {
+	if e.idem, err = e.startIdem(o); err != nil {
 		return nil, err
 	}
 	if rep.BigBaseRSS, err = e.idem.RSS(); err != nil {

@@ -34,6 +34,8 @@ type ServeOptions struct {
 	// Admin, when set, is the address of a listener with net/http/pprof
 	// and (idem) the middleware's /metrics. Default: none.
 	Admin string
+	// Experiments of the profiling build (plain: BufferPool only).
+	Experiments Experiments
 }
 
 // readyLine is what every server prints once it listens; the harness
@@ -56,7 +58,11 @@ func ServePlain(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := NewServer(NewPlainProxy(target, NewTransport(cfg.Upstream), log), cfg.Server, log)
+	proxy := NewPlainProxy(target, NewTransport(cfg.Upstream), log)
+	if o.Experiments.BufferPool {
+		proxy.BufferPool = newBufferPool()
+	}
+	srv := NewServer(proxy, cfg.Server, log)
 	return serve(ctx, srv, o.Listen, o.Admin, nil, stdout)
 }
 
@@ -69,7 +75,7 @@ func ServeIdem(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, closeStore, err := IdemHandler(ctx, cfg, reg, log)
+	h, closeStore, err := IdemHandler(ctx, cfg, reg, log, o.Experiments)
 	if err != nil {
 		return err
 	}
