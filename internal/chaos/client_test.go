@@ -190,3 +190,17 @@ func (p *idemproxy) ready() bool {
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
+
+// answers retries (key, body) on p until an answer other than 409 in
+// progress and returns the distinct answers in order, the last one last.
+func answers(t *testing.T, p *idemproxy, key, body string, timeout time.Duration) (seen []string, last response) {
+	t.Helper()
+	within(t, timeout, "a retry that is not 409 in progress", func() bool {
+		last = postOrder(t, p, key, body)
+		if len(seen) == 0 || seen[len(seen)-1] != last.String() {
+			seen = append(seen, last.String())
+		}
+		return last.problem != problemInProgress
+	})
+	return seen, last
+}

@@ -11,20 +11,6 @@ import (
 	"github.com/idemproxy/idemproxy/internal/redistest"
 )
 
-// answers retries (key, body) on p until an answer other than 409 in
-// progress and returns the distinct answers in order, the last one last.
-func answers(t *testing.T, p *idemproxy, key, body string, timeout time.Duration) (seen []string, last response) {
-	t.Helper()
-	within(t, timeout, "a retry that is not 409 in progress", func() bool {
-		last = postOrder(t, p, key, body)
-		if len(seen) == 0 || seen[len(seen)-1] != last.String() {
-			seen = append(seen, last.String())
-		}
-		return last.problem != problemInProgress
-	})
-	return seen, last
-}
-
 // TestRedisKilledWhileTheUpstreamRuns is matrix row 3: Redis dies (SIGKILL)
 // while orderapp works on a claimed order, and stays down or comes back
 // before the order finishes. The client gets its response either way; what
