@@ -29,7 +29,8 @@ const (
 	// Safe because every script is idempotent for its caller (see the
 	// package doc: same-owner claims, nonces on Finish and Release); two
 	// retries cover a reconnect after a failover without multiplying the
-	// time a dead server takes to be reported.
+	// time a dead server takes to be reported. MaxRetries 0 means this
+	// default (go-redis reads 0 as "the default" too); -1 means none.
 	DefaultMaxRetries      = 2
 	DefaultMinRetryBackoff = 8 * time.Millisecond
 	DefaultMaxRetryBackoff = 256 * time.Millisecond
@@ -57,8 +58,18 @@ func DefaultPoolSize() int { return 10 * runtime.GOMAXPROCS(0) }
 // ConnMaxIdleTime, 30 min), and a minimum would make the pool redial in the
 // background, logging every failure, the whole time Redis is down.
 //
+// Values go-redis does not define are never passed on, so NewClient never
+// panics and never builds a client that cannot work: a negative PoolSize
+// (go-redis panics), DialTimeout or PoolTimeout (every dial or wait would
+// fail at once), or ReadTimeout or WriteTimeout below -2 (every command
+// would time out) gets the default; a negative MinIdleConns, MaxIdleConns
+// or MaxActiveConns becomes 0, and a MaxRetries below -1 becomes -1 (no
+// retries). -1 and -2 keep go-redis's meaning for the read and write
+// timeouts.
+//
 // opts is changed in place; the caller owns the returned client.
 func NewClient(opts *redis.UniversalOptions) redis.UniversalClient {
+	clampNegative(opts)
 	setDefault(&opts.DialTimeout, DefaultDialTimeout)
 	setDefault(&opts.ReadTimeout, DefaultReadTimeout)
 	setDefault(&opts.WriteTimeout, DefaultWriteTimeout)
@@ -76,5 +87,28 @@ func setDefault[T comparable](p *T, v T) {
 	var zero T
 	if *p == zero {
 		*p = v
+	}
+}
+
+// clampNegative zeroes (so that the defaults apply) or bounds the options
+// whose negative values go-redis does not define; see NewClient.
+func clampNegative(o *redis.UniversalOptions) {
+	for _, d := range []*time.Duration{&o.DialTimeout, &o.PoolTimeout} {
+		if *d < 0 {
+			*d = 0
+		}
+	}
+	for _, d := range []*time.Duration{&o.ReadTimeout, &o.WriteTimeout} {
+		if *d < -2 {
+			*d = 0
+		}
+	}
+	for _, n := range []*int{&o.PoolSize, &o.MinIdleConns, &o.MaxIdleConns, &o.MaxActiveConns} {
+		if *n < 0 {
+			*n = 0
+		}
+	}
+	if o.MaxRetries < -1 {
+		o.MaxRetries = -1
 	}
 }

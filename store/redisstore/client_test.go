@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -118,5 +119,63 @@ func TestNewClientDefaults(t *testing.T) {
 	defer c2.Close()
 	if got := c2.(*redis.Client).Options().MaxRetries; got != redisstore.DefaultMaxRetries {
 		t.Errorf("MaxRetries: got %d, want %d", got, redisstore.DefaultMaxRetries)
+	}
+}
+
+// TestNewClientNeverPanics: options go-redis would panic on (a negative
+// pool size) or silently break on (a negative dial timeout fails every
+// dial) are replaced by the defaults, and the client works.
+func TestNewClientNeverPanics(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Shared(t)
+	tests := []struct {
+		name  string
+		set   func(o *redis.UniversalOptions)
+		field func(o *redis.Options) any
+		want  any
+	}{
+		{"NegativePoolSize", func(o *redis.UniversalOptions) { o.PoolSize = -1 },
+			func(o *redis.Options) any { return o.PoolSize }, redisstore.DefaultPoolSize()},
+		{"NegativeMinIdleConns", func(o *redis.UniversalOptions) { o.MinIdleConns = -1 },
+			func(o *redis.Options) any { return o.MinIdleConns }, 0},
+		{"NegativeMaxIdleConns", func(o *redis.UniversalOptions) { o.MaxIdleConns = -1 },
+			func(o *redis.Options) any { return o.MaxIdleConns }, 0},
+		{"NegativeMaxActiveConns", func(o *redis.UniversalOptions) { o.MaxActiveConns = -1 },
+			func(o *redis.Options) any { return o.MaxActiveConns }, 0},
+		{"MaxRetriesBelowMinusOne", func(o *redis.UniversalOptions) { o.MaxRetries = -5 },
+			func(o *redis.Options) any { return o.MaxRetries }, 0}, // none, as -1
+		{"NegativeDialTimeout", func(o *redis.UniversalOptions) { o.DialTimeout = -time.Second },
+			func(o *redis.Options) any { return o.DialTimeout }, redisstore.DefaultDialTimeout},
+		{"NegativePoolTimeout", func(o *redis.UniversalOptions) { o.PoolTimeout = -time.Second },
+			func(o *redis.Options) any { return o.PoolTimeout }, redisstore.DefaultPoolTimeout},
+		{"ReadTimeoutBelowMinusTwo", func(o *redis.UniversalOptions) { o.ReadTimeout = -time.Second },
+			func(o *redis.Options) any { return o.ReadTimeout }, redisstore.DefaultReadTimeout},
+		{"WriteTimeoutBelowMinusTwo", func(o *redis.UniversalOptions) { o.WriteTimeout = -time.Second },
+			func(o *redis.Options) any { return o.WriteTimeout }, redisstore.DefaultWriteTimeout},
+		{"ReadTimeoutMinusOneKept", func(o *redis.UniversalOptions) { o.ReadTimeout = -1 },
+			func(o *redis.Options) any { return o.ReadTimeout }, time.Duration(0)}, // go-redis: no timeout
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := &redis.UniversalOptions{Addrs: []string{srv.Addr()}}
+			tc.set(opts)
+			var c redis.UniversalClient
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("NewClient panicked: %v", r)
+					}
+				}()
+				c = redisstore.NewClient(opts)
+			}()
+			defer c.Close()
+			if got := tc.field(c.(*redis.Client).Options()); got != tc.want {
+				t.Errorf("option: got %v, want %v", got, tc.want)
+			}
+			if err := c.Ping(t.Context()).Err(); err != nil {
+				t.Errorf("Ping: got %v, want nil", err)
+			}
+		})
 	}
 }

@@ -38,9 +38,11 @@ import (
 // parameter on.
 //
 // Query parameters (all optional): dial_timeout, read_timeout,
-// write_timeout, pool_timeout (Go durations, e.g. 500ms), pool_size,
-// min_idle_conns, max_retries (integers; max_retries=-1 disables retries),
-// protocol (2 or 3), client_name, db (unix form), sentinel_username,
+// write_timeout, pool_timeout (positive Go durations, e.g. 500ms),
+// pool_size (1 or more), min_idle_conns (0 or more), max_retries (-1 or
+// more: -1 disables retries, and 0, like no parameter, means NewClient's
+// default of 2, as go-redis reads 0 as "the default"), protocol (2 or 3),
+// client_name, db (unix form, 0 or more), sentinel_username,
 // sentinel_password. Unknown parameters are errors.
 func ParseURL(rawURL string) (*redis.UniversalOptions, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
@@ -203,6 +205,11 @@ func parsePath(opts *redis.UniversalOptions, kind, path string) error {
 	return nil
 }
 
+// minInt is the least value of each integer parameter: go-redis panics on
+// a negative pool size and reads other negative values as something else
+// than what they say (max_retries=-1 alone means none).
+var minInt = map[string]int{"pool_size": 1, "min_idle_conns": 0, "max_retries": -1, "protocol": 2, "db": 0}
+
 // parseQuery reads the query parameters in order (the last of a repeated
 // one wins). It walks the raw query itself rather than url.Values so that
 // its errors never quote a value that may be a password: a bad escape is
@@ -257,8 +264,8 @@ func parseQuery(opts *redis.UniversalOptions, kind, rawQuery string) error {
 			*durations[name] = d
 		case ints[name] != nil:
 			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("parameter %s: want an integer", name)
+			if err != nil || n < minInt[name] {
+				return fmt.Errorf("parameter %s: want an integer from %d on", name, minInt[name])
 			}
 			*ints[name] = n
 		case strs[name] != nil:

@@ -99,6 +99,11 @@ func TestParseURLErrors(t *testing.T) {
 		"redis://h?dial_timeout=5",
 		"redis://h?dial_timeout=-1s",
 		"redis://h?pool_size=many",
+		"redis://h?pool_size=-1", // go-redis would panic making the pool
+		"redis://h?pool_size=0",
+		"redis://h?min_idle_conns=-1",
+		"redis://h?max_retries=-2",
+		"unix:///s?db=-1",
 		"redis://h?protocol=4",
 		"redis://h?sentinel_password=x", // only for sentinel
 	} {
