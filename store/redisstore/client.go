@@ -34,6 +34,16 @@ const (
 	DefaultMaxRetries      = 2
 	DefaultMinRetryBackoff = 8 * time.Millisecond
 	DefaultMaxRetryBackoff = 256 * time.Millisecond
+	// DefaultMaxRedirects (Cluster only) is how many times a command
+	// follows a MOVED or ASK redirect or, after a failover, tries another
+	// node: one MOVED after a slot moved, one ASK while it migrates, one
+	// more after a failover. Each attempt goes through a node client that
+	// retries MaxRetries times, so one command is sent at most
+	// (MaxRetries+1) × (MaxRedirects+1) times (12 with the defaults). That
+	// product is bounded in time by the caller's deadline, which the
+	// middleware always passes (ContextTimeoutEnabled is on), not by the
+	// count.
+	DefaultMaxRedirects = 3
 )
 
 // DefaultPoolSize is the connection pool size per node: 10 per CPU, which
@@ -64,8 +74,8 @@ func DefaultPoolSize() int { return 10 * runtime.GOMAXPROCS(0) }
 // fail at once), or ReadTimeout or WriteTimeout below -2 (every command
 // would time out) gets the default; a negative MinIdleConns, MaxIdleConns
 // or MaxActiveConns becomes 0, and a MaxRetries below -1 becomes -1 (no
-// retries). -1 and -2 keep go-redis's meaning for the read and write
-// timeouts.
+// retries), a MaxRedirects below -1 becomes -1 (no redirect followed).
+// -1 and -2 keep go-redis's meaning for the read and write timeouts.
 //
 // opts is changed in place; the caller owns the returned client.
 func NewClient(opts *redis.UniversalOptions) redis.UniversalClient {
@@ -78,6 +88,7 @@ func NewClient(opts *redis.UniversalOptions) redis.UniversalClient {
 	setDefault(&opts.MinRetryBackoff, DefaultMinRetryBackoff)
 	setDefault(&opts.MaxRetryBackoff, DefaultMaxRetryBackoff)
 	setDefault(&opts.PoolSize, DefaultPoolSize())
+	setDefault(&opts.MaxRedirects, DefaultMaxRedirects)
 	setDefault(&opts.DialerRetries, 1)
 	opts.ContextTimeoutEnabled = true
 	return redis.NewUniversalClient(opts)
@@ -108,7 +119,11 @@ func clampNegative(o *redis.UniversalOptions) {
 			*n = 0
 		}
 	}
+	// Below -1, go-redis makes no attempt at all and answers nil.
 	if o.MaxRetries < -1 {
 		o.MaxRetries = -1
+	}
+	if o.MaxRedirects < -1 {
+		o.MaxRedirects = -1
 	}
 }

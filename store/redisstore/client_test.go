@@ -179,3 +179,36 @@ func TestNewClientNeverPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestNewClientClusterRedirects: a cluster client gets a deliberate
+// MaxRedirects, and one below -1 (go-redis would then make no attempt at
+// all and answer a GET with "" and no error) becomes -1, a single attempt.
+func TestNewClientClusterRedirects(t *testing.T) {
+	t.Parallel()
+	addrs := redistest.SharedCluster(t).Addrs()
+	for _, tc := range []struct {
+		name          string
+		maxRedirects  int
+		wantRedirects int
+	}{
+		{"Default", 0, redisstore.DefaultMaxRedirects},
+		{"BelowMinusOne", -5, 0},
+		{"Set", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := redisstore.NewClient(&redis.UniversalOptions{Addrs: addrs, IsClusterMode: true, MaxRedirects: tc.maxRedirects})
+			defer c.Close()
+			if got := c.(*redis.ClusterClient).Options().MaxRedirects; got != tc.wantRedirects {
+				t.Errorf("MaxRedirects: got %d, want %d", got, tc.wantRedirects)
+			}
+			key := "idemtest:redirects:" + tc.name
+			if err := c.Set(t.Context(), key, "v", time.Minute).Err(); err != nil {
+				t.Fatalf("SET: %v", err)
+			}
+			if got, err := c.Get(t.Context(), key).Result(); got != "v" || err != nil {
+				t.Errorf("GET: got %q, %v, want \"v\", nil", got, err)
+			}
+		})
+	}
+}
