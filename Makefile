@@ -38,3 +38,10 @@ bench:
 	$(GO) build -o bin/idembench ./cmd/idembench
 	uptime
 	bin/idembench run -idemproxy bin/idemproxy $(BENCHFLAGS)
+
+# The fault matrix (RELIABILITY.md): real redis-server, orderapp and idemproxy
+# processes, faults injected by internal/faultproxy. `make test` runs its
+# untagged subset; this runs all of it, in under 15 minutes.
+.PHONY: chaos
+chaos:
+	$(GO) test -tags chaos -count=1 -timeout 15m -v ./internal/faultproxy ./internal/chaos

@@ -21,16 +21,36 @@ type script struct {
 	marker []byte
 }
 
-// luaScript reads store/redisstore/lua/<name>.lua, the file the store
-// embeds, so the SHA is the one the proxy sends.
+// scripts holds the scripts of store/redisstore/lua as the binaries under
+// test embed them, by name; TestMain reads them around the build.
+var scripts map[string]script
+
+// scriptNames are the store's scripts.
+var scriptNames = []string{"claim", "renew", "finish", "release", "get", "delete"}
+
+// readScripts reads store/redisstore/lua/<name>.lua, the files the store
+// embeds, so each SHA is the one the proxy sends.
+func readScripts() (map[string]script, error) {
+	out := map[string]script{}
+	for _, name := range scriptNames {
+		src, err := os.ReadFile("../../store/redisstore/lua/" + name + ".lua")
+		if err != nil {
+			return nil, err
+		}
+		sum := sha1.Sum(src)
+		out[name] = script{name: name, sha: []byte(hex.EncodeToString(sum[:])), marker: []byte("-- " + name + ".lua:")}
+	}
+	return out, nil
+}
+
+// luaScript returns the script name as the binary under test sends it.
 func luaScript(t *testing.T, name string) script {
 	t.Helper()
-	src, err := os.ReadFile("../../store/redisstore/lua/" + name + ".lua")
-	if err != nil {
-		t.Fatal(err)
+	s, ok := scripts[name]
+	if !ok {
+		t.Fatalf("no script %q", name)
 	}
-	sum := sha1.Sum(src)
-	return script{name: name, sha: []byte(hex.EncodeToString(sum[:])), marker: []byte("-- " + name + ".lua:")}
+	return s
 }
 
 // in reports whether a chunk the proxy sent to Redis runs the script.

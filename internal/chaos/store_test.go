@@ -143,3 +143,30 @@ func TestEveryClaimReplyLost(t *testing.T) {
 	}
 	observed(t, "claim sent %d times, every reply lost (%d): 503; retry after %d tries: %v; charges %v", calls, lost, tries, r, charges)
 }
+
+// TestFinishReplyLost: the finish reached Redis and its reply was lost;
+// go-redis sends it again with the same nonce, which must succeed rather
+// than leave the key to be abandoned. Every retry replays.
+func TestFinishReplyLost(t *testing.T) {
+	t.Parallel()
+	rs := ownRedis(t)
+	fp := startFault(t, rs.Addr())
+	oa := startOrderapp(t)
+	p := startProxy(t, proxyConfig{Upstream: oa.url, Redis: redisURL(fp.Addr()), Lease: time.Second})
+	for _, lose := range []int{1, 100} { // once, and every attempt
+		l := newLoseReplies(luaScript(t, "finish"), lose)
+		fp.SetFilter(l.filter)
+		key, body := unique("finlost"), order(unique("cust"), "tok_visa", 1)
+		first := postOrder(t, p, key, body)
+		calls, lost, _ := l.counts()
+		fp.Heal()
+		replay := postOrder(t, p, key, body)
+		if first.status != http.StatusCreated || !replay.replayed() || !sameResponse(first, replay) {
+			t.Errorf("finish replies lost %d of %d: %v then %v, want 201 then its replay", lost, calls, first, replay)
+		}
+		observed(t, "finish sent %d times, %d replies lost: client %v, retry %v", calls, lost, first, replay)
+	}
+	if c := oa.charges(t); c != 2 {
+		t.Errorf("orderapp charges = %v, want 2", c)
+	}
+}

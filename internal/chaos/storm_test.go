@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,4 +141,48 @@ func storm(t *testing.T, redis string, mode string, requests, keys, replicas int
 func TestDuplicateStormOverThreeReplicas(t *testing.T) {
 	t.Parallel()
 	storm(t, redisURL(redistest.Shared(t).Addr()), "", 500, 50, 3)
+}
+
+// TestSameKeyTwoCallers: two customers use the same key at the same time.
+// Keys are scoped per caller, so each gets its own order and its own
+// replay, never the other's response.
+func TestSameKeyTwoCallers(t *testing.T) {
+	t.Parallel()
+	oa := startOrderapp(t, "-latency", "200ms")
+	p := startProxy(t, proxyConfig{Upstream: oa.url, Redis: redisURL(redistest.Shared(t).Addr())})
+	key := unique("shared-key")
+	customers := []string{unique("alice"), unique("bob")}
+	results := make(chan stormResult, 2*len(customers))
+	for i, c := range customers {
+		for range 2 {
+			go func() {
+				r, err := post(context.Background(), p.url+"/orders", key, order(c, "tok_visa", 1))
+				results <- stormResult{key: i, r: r, err: err}
+			}()
+		}
+	}
+	mine := map[int][]response{}
+	for range 2 * len(customers) {
+		res := <-results
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		mine[res.key] = append(mine[res.key], res.r)
+	}
+	for i, c := range customers {
+		_, r := answers(t, p, key, order(c, "tok_visa", 1), 10*time.Second)
+		if r.status != http.StatusCreated || !strings.Contains(r.body, c) {
+			t.Errorf("%s's replay: %v %s, want 201 naming %s", c, r, r.body, c)
+		}
+		for _, m := range mine[i] {
+			if m.status == http.StatusCreated && !sameResponse(r, m) {
+				t.Errorf("%s got %s, then %s", c, m.body, r.body)
+			}
+		}
+	}
+	charges := oa.charges(t)
+	if charges != 2 {
+		t.Errorf("orderapp charges = %v, want 2 (one per caller)", charges)
+	}
+	observed(t, "one key, two callers, two requests each at once: each caller's 201 names its own customer; charges %v", charges)
 }
