@@ -15,10 +15,15 @@ import (
 // harness makes stores on client, each with a key prefix of its own and its
 // own clock, as storetest asks.
 func harness(client redisstore.Client) storetest.Harness {
-	return storetest.Harness{New: func(t *testing.T) (store.Store, func(time.Duration)) {
-		s := newStore(t, client, redisstore.Config{})
-		return s, s.AdvanceClock
-	}}
+	return storetest.Harness{
+		New: func(t *testing.T) (store.Store, func(time.Duration)) {
+			s := newStore(t, client, redisstore.Config{})
+			return s, s.AdvanceClock
+		},
+		WaitBlocked: func(_ *testing.T, s store.Store, key store.Key) <-chan struct{} {
+			return s.(*redisstore.Store).WaitBlocked(key)
+		},
+	}
 }
 
 // newStore returns a store on client, with a unique key prefix unless cfg

@@ -1,10 +1,41 @@
 package redisstore
 
-import "time"
+import (
+	"time"
+
+	"github.com/idemproxy/idemproxy/store"
+)
 
 // AdvanceClock moves the clock every script of s reads forward by d, so
 // that tests cross leases and TTLs without sleeping.
 func (s *Store) AdvanceClock(d time.Duration) { s.clockOffset.Add(d.Milliseconds()) }
+
+// WaitBlocked returns a channel that receives a value each time a Wait on
+// key blocks: it is subscribed, found the record IN_PROGRESS, and only the
+// notification (or a replaced subscription, or its context) wakes it. Call
+// it before starting the Wait calls to watch; it serves
+// storetest.Harness.WaitBlocked.
+func (s *Store) WaitBlocked(key store.Key) <-chan struct{} {
+	ch := make(chan struct{}, 1024)
+	channel := s.redisKey(key)
+	for {
+		prev := s.waitBlocked.Load()
+		next := func(c string) {
+			if prev != nil {
+				(*prev)(c)
+			}
+			if c == channel {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
+		}
+		if s.waitBlocked.CompareAndSwap(prev, &next) {
+			return ch
+		}
+	}
+}
 
 // Codec, for the codec's tests.
 var (

@@ -57,6 +57,19 @@ func startWait(ctx context.Context, s store.Store, key store.Key) <-chan error {
 	return errs
 }
 
+// wantBlocked returns once a Wait signals on blocked that it is blocked on
+// its notification; it fails t if the Wait returns first.
+func wantBlocked(t *testing.T, blocked <-chan struct{}, errs <-chan error) {
+	t.Helper()
+	select {
+	case <-blocked:
+	case err := <-errs:
+		t.Fatalf("Wait returned %v, want it to block", err)
+	case <-time.After(bound):
+		t.Fatalf("Wait did not block within %v", bound)
+	}
+}
+
 func wantWaitReturns(t *testing.T, errs <-chan error, want error) {
 	t.Helper()
 	select {
@@ -138,14 +151,17 @@ func TestWaitClose(t *testing.T) {
 }
 
 // TestWaitOnCluster: the finisher's PUBLISH reaches a waiter whose
-// subscription may sit on another node.
+// subscription may sit on another node. The owner finishes only once the
+// waiter is blocked, so only the message can wake it.
 func TestWaitOnCluster(t *testing.T) {
 	t.Parallel()
 	s := newStore(t, redistest.SharedCluster(t).Client(t), redisstore.Config{})
 	for range 3 {
 		key := newKey()
 		mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
+		blocked := s.WaitBlocked(key)
 		errs := startWait(t.Context(), s, key)
+		wantBlocked(t, blocked, errs)
 		if err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
 			t.Fatalf("Finish: %v", err)
 		}

@@ -61,6 +61,12 @@ func waitersReplayCase(t *testing.T, e *env) {
 	defer cancel()
 	resp := sampleResponse()
 
+	// With Harness.WaitBlocked the winner finishes only once every loser
+	// is blocked in Wait, so each must be woken by the notification.
+	var blocked <-chan struct{}
+	if e.waitBlocked != nil {
+		blocked = e.waitBlocked(key)
+	}
 	outcomes := make(chan store.ClaimOutcome, storm)
 	errs := make(chan error, storm)
 	start := make(chan struct{})
@@ -68,7 +74,7 @@ func waitersReplayCase(t *testing.T, e *env) {
 	for range storm {
 		wg.Go(func() {
 			<-start
-			if err := claimOrReplay(ctx, e.s, key, resp, outcomes); err != nil {
+			if err := claimOrReplay(ctx, e.s, key, resp, blocked, outcomes); err != nil {
 				errs <- err
 			}
 		})
@@ -92,8 +98,10 @@ func waitersReplayCase(t *testing.T, e *env) {
 
 // claimOrReplay claims key; the winner finishes it with resp, a loser waits
 // and claims again, which must replay resp (a goroutine that starts after
-// the winner finished replays at once). It reports the final outcome.
-func claimOrReplay(ctx context.Context, s store.Store, key store.Key, resp *store.Response, outcomes chan<- store.ClaimOutcome) error {
+// the winner finished replays at once). It reports the final outcome. When
+// blocked is not nil, the winner first waits for storm-1 waiters to block
+// (every other goroutine is a loser while the winner holds the key).
+func claimOrReplay(ctx context.Context, s store.Store, key store.Key, resp *store.Response, blocked <-chan struct{}, outcomes chan<- store.ClaimOutcome) error {
 	req := request(key, "A", newOwner())
 	res, err := s.Claim(ctx, req)
 	if err != nil {
@@ -102,6 +110,13 @@ func claimOrReplay(ctx context.Context, s store.Store, key store.Key, resp *stor
 	switch res.Outcome {
 	case store.Claimed:
 		outcomes <- res.Outcome
+		for i := 0; blocked != nil && i < storm-1; i++ {
+			select {
+			case <-blocked:
+			case <-ctx.Done():
+				return fmt.Errorf("%d of %d waiters blocked before the deadline", i, storm-1)
+			}
+		}
 		return s.Finish(ctx, store.FinishRequest{Key: key, Owner: req.Owner, State: store.Completed, Status: http.StatusCreated, Response: resp, TTL: ttl})
 	case store.Busy:
 		if err := s.Wait(ctx, key); err != nil {

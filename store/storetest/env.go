@@ -18,6 +18,8 @@ import (
 type env struct {
 	s       store.Store
 	advance func(d time.Duration)
+	// waitBlocked is Harness.WaitBlocked for s, or nil.
+	waitBlocked func(key store.Key) <-chan struct{}
 }
 
 // request is a claim of key by owner for the request named by label, with

@@ -32,6 +32,18 @@ type Harness struct {
 	// moves that store's clock — the one its leases and TTLs are measured
 	// against — forward by d.
 	New func(t *testing.T) (s store.Store, advance func(d time.Duration))
+
+	// WaitBlocked is optional. It returns a channel that receives a value
+	// each time a Wait call on key in s (a store New returned) blocks: it
+	// found the record IN_PROGRESS and is set to be woken by the
+	// notification of its end, so that from then on only that notification
+	// (or its context) can make it return. The suite calls it before it
+	// starts the Wait calls it watches, and waits for them to block before
+	// it ends the claim, which proves the notification path. Nil: the suite
+	// cannot tell when a waiter blocks, so a Wait that starts after the
+	// claim ended (and returns because the record is no longer IN_PROGRESS)
+	// passes the Wait cases as well.
+	WaitBlocked func(t *testing.T, s store.Store, key store.Key) <-chan struct{}
 }
 
 // Run runs every conformance case as a parallel subtest of t.
@@ -47,7 +59,11 @@ func Run(t *testing.T, h Harness) {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
 					s, advance := h.New(t)
-					c.run(t, &env{s: s, advance: advance})
+					e := &env{s: s, advance: advance}
+					if h.WaitBlocked != nil {
+						e.waitBlocked = func(key store.Key) <-chan struct{} { return h.WaitBlocked(t, s, key) }
+					}
+					c.run(t, e)
 				})
 			}
 		})

@@ -94,10 +94,12 @@ func waitAtOnceCase(setup func(t *testing.T, e *env, key store.Key) string) func
 // on the test goroutine, and checks that every waiter returns nil and that a
 // claim then sees what end left (want).
 //
-// Nothing can tell that a goroutine is inside Wait, so a waiter may still be
+// With Harness.WaitBlocked, end runs only once every waiter has blocked, so
+// each must be woken by the notification of the end. Without it, nothing
+// can tell that a goroutine is inside Wait, so a waiter may still be
 // starting when end runs; either way Wait must return nil, since the record
-// is then not IN_PROGRESS. The check that no waiter returned before end is
-// a best effort that catches a Wait that never blocks.
+// is then not IN_PROGRESS, and the check that no waiter returned before end
+// is a best effort that catches a Wait that never blocks.
 func waitEndCase(end func(t *testing.T, e *env, key store.Key, owner string) store.ClaimOutcome) func(t *testing.T, e *env) {
 	return func(t *testing.T, e *env) {
 		const waiters = 4
@@ -105,6 +107,10 @@ func waitEndCase(end func(t *testing.T, e *env, key store.Key, owner string) sto
 		owner, _ := e.claimed(t, key)
 		ctx, cancel := context.WithTimeout(t.Context(), bound)
 		defer cancel()
+		var blocked <-chan struct{}
+		if e.waitBlocked != nil {
+			blocked = e.waitBlocked(key)
+		}
 
 		errs := make(chan error, waiters)
 		started := make(chan struct{}, waiters)
@@ -116,6 +122,17 @@ func waitEndCase(end func(t *testing.T, e *env, key store.Key, owner string) sto
 		}
 		for range waiters {
 			<-started
+		}
+		if blocked != nil {
+			for i := range waiters {
+				select {
+				case <-blocked:
+				case err := <-errs:
+					t.Fatalf("Wait returned %v while the key was IN_PROGRESS, want it to block", err)
+				case <-ctx.Done():
+					t.Fatalf("%d of %d waiters blocked within %v", i, waiters, bound)
+				}
+			}
 		}
 		select {
 		case err := <-errs:
