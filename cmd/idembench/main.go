@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.DurationVar(&o.Unloaded, "unloaded", bench.DefaultUnloaded, "each 1-connection run")
 		fs.IntVar(&o.BigConns, "big-conns", bench.DefaultBigConns, "connections of the 1 MiB-body runs")
 		fs.DurationVar(&o.BigDuration, "big-duration", bench.DefaultBigDuration, "each 1 MiB-body run")
-		fs.StringVar(&o.Experiments, "experiments", "", "benchmark the profiling build with these what-if switches instead of -idemproxy: cache, batch, bufferpool, or none")
+		fs.StringVar(&o.Experiments, "experiments", "", "benchmark the profiling build with these what-if switches instead of -idemproxy: cache, batch, bufferpool, fullduplex, or none")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&o.Out, "out", "", "directory for the profiles (required)")
 		fs.IntVar(&o.Conns, "conns", bench.DefaultConns, "wrk connections")
 		fs.DurationVar(&o.Duration, "duration", bench.DefaultProfileDuration, "each profiled run")
-		fs.StringVar(&o.Experiments, "experiments", "", "what-if switches of the profiling build, comma-separated: cache, batch, bufferpool")
+		fs.StringVar(&o.Experiments, "experiments", "", "what-if switches of the profiling build, comma-separated: cache, batch, bufferpool, fullduplex")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		var experiments string
 		if sub != "upstream" {
-			fs.StringVar(&experiments, "experiments", "", "what-if switches, comma-separated: cache, batch, bufferpool (plain: bufferpool only)")
+			fs.StringVar(&experiments, "experiments", "", "what-if switches, comma-separated: cache, batch, bufferpool, fullduplex (plain: bufferpool, fullduplex)")
 		}
 		if err := fs.Parse(args); err != nil {
 			return err

@@ -32,9 +32,27 @@ type Experiments struct {
 	// BufferPool gives the ReverseProxy a pool of copy buffers instead of a
 	// new 32 KiB buffer per response (plain proxy too).
 	BufferPool bool
+	// FullDuplex lets the proxy read a request body after it began writing
+	// the response (http.ResponseController.EnableFullDuplex): without it
+	// net/http closes the inbound body when the response starts, and the
+	// transport's last read of a streamed body fails and cuts the response
+	// (golang/go#40747; about 0.3% of 1 MiB requests here). Plain proxy too.
+	FullDuplex bool
 }
 
-// ParseExperiments parses a comma-separated list: cache, batch, bufferpool.
+// wrap applies the experiments that wrap the proxy's handler.
+func (x Experiments) wrap(h http.Handler) http.Handler {
+	if !x.FullDuplex {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ParseExperiments parses a comma-separated list: cache, batch, bufferpool,
+// fullduplex.
 func ParseExperiments(s string) (Experiments, error) {
 	var x Experiments
 	for name := range strings.SplitSeq(s, ",") {
@@ -46,8 +64,10 @@ func ParseExperiments(s string) (Experiments, error) {
 			x.Batch = true
 		case "bufferpool":
 			x.BufferPool = true
+		case "fullduplex":
+			x.FullDuplex = true
 		default:
-			return x, fmt.Errorf("unknown experiment %q: want cache, batch or bufferpool", name)
+			return x, fmt.Errorf("unknown experiment %q: want cache, batch, bufferpool or fullduplex", name)
 		}
 	}
 	return x, nil

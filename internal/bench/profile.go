@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,7 +35,8 @@ const DefaultProfileDuration = 10 * time.Second
 // (idembench idem: IdemHandler with net/http/pprof) under the benchmark's
 // loads and writes, per target, a CPU profile and an allocation profile
 // (the allocations made during the run) into o.Out:
-// <target>.cpu.pb.gz and <target>.allocs.pb.gz. It prints each run's wrk
+// <target>.cpu.pb.gz and <target>.allocs.pb.gz (plain, first, replay, pass,
+// json, and big-plain, big-first, big-replay for the 1 MiB bodies). It prints each run's wrk
 // result on stdout, to compare with the product binary's in `make bench`.
 func Profile(ctx context.Context, o ProfileOptions, stdout io.Writer) error {
 	setDefault(&o.Conns, DefaultConns)
@@ -79,22 +82,31 @@ func Profile(ctx context.Context, o ProfileOptions, stdout io.Writer) error {
 	if err := prime(ctx, e.idem.URL+"/orders", "replay-"+run, OrderBody); err != nil {
 		return err
 	}
-	names := map[string]string{rowPlain: "plain", rowFirst: "first", rowReplay: "replay", rowPass: "pass", rowJSON: "json"}
-	for i, t := range targets {
+	names := map[string]string{rowPlain: "plain", rowFirst: "first", rowReplay: "replay", rowPass: "pass", rowJSON: "json",
+		rowBigPln: "big-plain", rowBig: "big-first", rowBigRep: "big-replay"}
+	for i, t := range append(slices.Clone(targets), bigTargets...) {
 		name, ok := names[t.name]
 		if !ok {
 			continue
 		}
 		srv := e.idem
-		if t.name == rowPlain {
+		if t.name == rowPlain || t.name == rowBigPln {
 			srv = e.plain
 		}
 		l := t.load(e, run)
 		l.Conns, l.Duration = o.Conns, o.Duration
+		if strings.HasPrefix(name, "big-") {
+			l.Conns = DefaultBigConns
+		}
 		if l.Mode == UniqueKey {
 			l.Key += "-p" + strconv.Itoa(i)
 		}
-		fmt.Fprintf(o.Progress, "profiling %s, %d connections, %s\n", t.name, o.Conns, o.Duration)
+		if t.name == rowBigRep { // its record lives for the blob route's short ttl
+			if err := prime(ctx, e.idem.URL+"/blob?size=1048576", l.Key, expandBody(l.Body)); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(o.Progress, "profiling %s, %d connections, %s\n", t.name, l.Conns, o.Duration)
 		res, err := profileRun(ctx, e.wrk, l, srv.Admin, filepath.Join(o.Out, name))
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)

@@ -25,7 +25,7 @@ type Report struct {
 	// other than the row's.
 	Checks map[string][]string
 
-	Ping, Claim RTT
+	RTT RTTs
 
 	IdemPeakRSS, PlainPeakRSS int64
 	// BigBaseRSS is the fresh idemproxy's RSS before the 1 MiB runs,
@@ -108,22 +108,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "\nCPU per request in the loaded runs, µs (user + system from /proc/<pid>/stat at 10 ms ticks, and wrk's rusage; medians of %d rounds).\n", o.Rounds)
 	fmt.Fprintf(w, "The %d cores are shared by all of these and by whatever else the machine runs: sum × req/s is the CPU the run used.\n", m.Cores)
 	fmt.Fprintf(w, "µs/script is Redis's own time executing a script (INFO commandstats, EVALSHA and EVAL: wall time, so inflated when the cores are oversubscribed).\n")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "target\t")
-	for _, p := range cpuColumns {
-		fmt.Fprintf(tw, "%s\t", p)
-	}
-	fmt.Fprintln(tw, "sum\tcores used\tscripts/req\tµs/script\t")
-	for _, t := range targets {
-		rs := r.Loaded[t.name]
-		fmt.Fprintf(tw, "%s\t", t.name)
-		for _, p := range cpuColumns {
-			fmt.Fprintf(tw, "%.0f\t", medianOf(rs, cpuPerRequest(p)))
-		}
-		fmt.Fprintf(tw, "%.0f\t%.2f\t%.2f\t%.1f\t\n", medianOf(rs, cpuPerRequest("")), medianOf(rs, coresUsed),
-			medianOf(rs, scriptsPerRequest), medianOf(rs, usecPerScript))
-	}
-	tw.Flush()
+	r.printCPU(w, targets)
 
 	fmt.Fprintf(w, "\nUnloaded, 1 connection: medians of %d rounds; added = the row's p50 minus the plain proxy's p50 of the same round, median\n", o.Rounds)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -137,8 +122,11 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t\n", t.name, medianOf(rs, rps), us(medianOf(rs, p50)), us(medianOf(rs, p99)), signedUS(added(rs, uplain)))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nRedis round trip, sequential on an idle machine, client from redisstore.NewClient: PING p50 %s p99 %s; claim script (EVALSHA) p50 %s p99 %s\n",
-		us(float64(r.Ping.P50)), us(float64(r.Ping.P99)), us(float64(r.Claim.P50)), us(float64(r.Claim.P99)))
+	fmt.Fprintf(w, "\nRedis round trips before the load runs, sequential, on a client from redisstore.NewClient (p50 / p99):\n")
+	fmt.Fprintf(w, "  hot (back to back):         PING %s / %s, claim script %s / %s\n",
+		us(float64(r.RTT.PingHot.P50)), us(float64(r.RTT.PingHot.P99)), us(float64(r.RTT.ClaimHot.P50)), us(float64(r.RTT.ClaimHot.P99)))
+	fmt.Fprintf(w, "  cold (each after %s idle): PING %s / %s, claim script %s / %s\n", coldGap,
+		us(float64(r.RTT.PingCold.P50)), us(float64(r.RTT.PingCold.P99)), us(float64(r.RTT.ClaimCold.P50)), us(float64(r.RTT.ClaimCold.P99)))
 
 	fmt.Fprintf(w, "\nTargets (DESIGN §7, issue 7)\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -159,9 +147,14 @@ func (r *Report) Print(w io.Writer) {
 	} {
 		fmt.Fprintf(tw, "  %s\t%.2f×\t%s\n", c.name, c.got, verdict(c.got >= c.want))
 	}
-	bound := 2*float64(r.Ping.P50) + float64(targetSlack)
 	add := added(r.Unloaded[rowFirst], uplain)
-	fmt.Fprintf(tw, "  unloaded p50 added by a first request ≤ 2 × PING p50 + 50µs = %s\t%s\t%s\n", us(bound), signedUS(add), verdict(add <= bound))
+	for _, b := range []struct {
+		name string
+		rtt  time.Duration
+	}{{"hot", r.RTT.PingHot.P50}, {"cold", r.RTT.PingCold.P50}} {
+		bound := 2*float64(b.rtt) + float64(targetSlack)
+		fmt.Fprintf(tw, "  unloaded p50 added by a first request ≤ 2 × %s PING p50 + 50µs = %s\t%s\t%s\n", b.name, us(bound), signedUS(add), verdict(add <= bound))
+	}
 	addR := added(r.Unloaded[rowReplay], uplain)
 	fmt.Fprintf(tw, "  (replay: unloaded p50 added, for the floor of 1 round trip)\t%s\t\n", signedUS(addR))
 	tw.Flush()
@@ -177,6 +170,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "    %s\t%.0f\t%.2f\t%s\t%s\t\n", t.name, medianOf(rs, rps), ratio(rs, r.Loaded[rowBigPln], rps), us(medianOf(rs, p50)), us(medianOf(rs, p99)))
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "  CPU per request, µs:\n")
+	r.printCPU(w, bigTargets)
 	fmt.Fprintf(w, "  peak RSS %s: %s above start, %.1f MiB per connection = %.1f × (max_request_body + max_response_body); redis used_memory_peak %s\n",
 		mib(r.BigPeakRSS), mib(r.BigPeakRSS-r.BigBaseRSS), perConn/(1<<20), perConn/float64(2<<20), mib(r.RedisPeak))
 
@@ -240,6 +235,26 @@ func coresUsed(r Result) float64 {
 		return 0
 	}
 	return t.Seconds() / r.Elapsed.Seconds()
+}
+
+// printCPU writes the CPU-per-request table of ts.
+func (r *Report) printCPU(w io.Writer, ts []target) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "target\t")
+	for _, p := range cpuColumns {
+		fmt.Fprintf(tw, "%s\t", p)
+	}
+	fmt.Fprintln(tw, "sum\tcores used\tscripts/req\tµs/script\t")
+	for _, t := range ts {
+		rs := r.Loaded[t.name]
+		fmt.Fprintf(tw, "%s\t", t.name)
+		for _, p := range cpuColumns {
+			fmt.Fprintf(tw, "%.0f\t", medianOf(rs, cpuPerRequest(p)))
+		}
+		fmt.Fprintf(tw, "%.0f\t%.2f\t%.2f\t%.1f\t\n", medianOf(rs, cpuPerRequest("")), medianOf(rs, coresUsed),
+			medianOf(rs, scriptsPerRequest), medianOf(rs, usecPerScript))
+	}
+	tw.Flush()
 }
 
 func rps(r Result) float64 { return r.RPS }

@@ -34,7 +34,8 @@ type ServeOptions struct {
 	// Admin, when set, is the address of a listener with net/http/pprof
 	// and (idem) the middleware's /metrics. Default: none.
 	Admin string
-	// Experiments of the profiling build (plain: BufferPool only).
+	// Experiments of the profiling build (plain: BufferPool and FullDuplex
+	// only).
 	Experiments Experiments
 }
 
@@ -62,7 +63,7 @@ func ServePlain(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	if o.Experiments.BufferPool {
 		proxy.BufferPool = newBufferPool()
 	}
-	srv := NewServer(proxy, cfg.Server, log)
+	srv := NewServer(o.Experiments.wrap(proxy), cfg.Server, log)
 	return serve(ctx, srv, o.Listen, o.Admin, nil, stdout)
 }
 
@@ -80,7 +81,7 @@ func ServeIdem(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 		return err
 	}
 	defer closeStore()
-	return serve(ctx, NewServer(h, cfg.Server, log), o.Listen, o.Admin, reg, stdout)
+	return serve(ctx, NewServer(o.Experiments.wrap(h), cfg.Server, log), o.Listen, o.Admin, reg, stdout)
 }
 
 func loadConfig(o ServeOptions) (*proxyconfig.Config, *slog.Logger, error) {
