@@ -103,10 +103,11 @@ func TestClaimReplyLost(t *testing.T) {
 	if charges != n {
 		t.Errorf("orderapp charges = %v, want %d", charges, n)
 	}
-	// The first claim may be sent a third time: EVALSHA, then EVAL after
-	// NOSCRIPT.
-	if lost != n || owners != n || calls < 2*n || calls > 2*n+1 {
-		t.Errorf("claim calls, replies lost, owners = %d, %d, %d; want %d (or one more), %d, %d (each claim sent twice, once lost)", calls, lost, owners, 2*n, n, n)
+	// Each claim is sent at least twice (the first once more: EVALSHA,
+	// then EVAL after NOSCRIPT; more on a machine slow enough for a read
+	// timeout).
+	if lost != n || owners != n || calls < 2*n {
+		t.Errorf("claim calls, replies lost, owners = %d, %d, %d; want at least %d, %d, %d (each claim sent twice, once lost)", calls, lost, owners, 2*n, n, n)
 	}
 	o := p.outcomes(t, "orders")
 	if o["conflict"] != 0 || o["executed"] != n {
