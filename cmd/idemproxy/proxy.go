@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
@@ -58,6 +59,7 @@ func newProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *h
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			hideKeyFromTransportRetry(pr.Out.Header)
 		},
 		Transport: transport,
 		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -76,6 +78,27 @@ func newProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *h
 			log.Warn("upstream error", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
 			middleware.WriteProblem(w, p)
 		},
+	}
+}
+
+// transportRetryHeaders are the headers that make net/http's Transport
+// deem a request replayable (Request.isReplayable, golang/go#19943): one
+// without a body is then sent again on a new connection when a reused
+// connection breaks before the response. For the proxy that is a second
+// execution of a request the upstream may already have run (RELIABILITY.md
+// D1); a broken connection must be answered 502 and recorded failed.
+var transportRetryHeaders = []string{"Idempotency-Key", "X-Idempotency-Key"}
+
+// hideKeyFromTransportRetry moves those headers under their lower-case
+// names: net/http's check is an exact map lookup, and on the wire field
+// names are case-insensitive (HTTP/2 lower-cases them anyway), so the
+// upstream still reads the key.
+func hideKeyFromTransportRetry(h http.Header) {
+	for _, name := range transportRetryHeaders {
+		if v, ok := h[name]; ok {
+			delete(h, name)
+			h[strings.ToLower(name)] = v
+		}
 	}
 }
 

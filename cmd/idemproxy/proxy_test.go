@@ -200,3 +200,24 @@ func TestUpstreamProblemClassification(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamSeesKeyAndFencingToken: the key reaches the upstream (under
+// any spelling of the field name, which HTTP ignores) with the claim's
+// fencing token, although the proxy hides it from net/http's resend check.
+func TestUpstreamSeesKeyAndFencingToken(t *testing.T) {
+	t.Parallel()
+	seen := make(chan [2]string, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- [2]string{r.Header.Get("Idempotency-Key"), r.Header.Get("Idempotency-Fencing-Token")}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer up.Close()
+	h := newHarness(t, up.URL, time.Minute)
+	if status, _, err := h.post(t, "k-seen"); status != http.StatusCreated || err != nil {
+		t.Fatalf("got %d, %v; want 201", status, err)
+	}
+	got := <-seen
+	if got[0] != "k-seen" || got[1] == "" {
+		t.Errorf("upstream saw key %q, fencing token %q; want k-seen and a token", got[0], got[1])
+	}
+}
