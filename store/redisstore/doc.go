@@ -84,9 +84,12 @@
 // # Wait
 //
 // Finish, Release and Delete PUBLISH on a channel named like the key. Wait
-// subscribes, proves the subscription with a PING on the same connection,
-// then looks at the record and blocks on the message or its context. All
-// waits of a Store share one subscription connection; see waiters.go.
+// has its channel subscribed, waits until a PING sent after the SUBSCRIBE
+// on the same connection is answered, then looks at the record and blocks
+// on the message or its context. All waits of a Store share one
+// subscription connection, owned by one goroutine that does all its I/O,
+// so a Wait returns by its context even while that connection cannot be
+// dialled; see waiters.go and subscription.go.
 //
 // # The server
 //

@@ -11,13 +11,18 @@ import (
 
 // Wait implements store.Store without polling: finish.lua, release.lua and
 // delete.lua PUBLISH on a channel named like the record's key, and Wait
-// subscribes to it (see waiters) before it looks at the record, so that no
-// notification falls between the look and the block. PUBLISH rather than
-// SPUBLISH: it works from Redis 2 on and in every topology (a Cluster
-// broadcasts it to every node, so the subscription may sit on any node).
+// looks at the record only once its subscription to that channel is
+// confirmed (see waiters), so that no notification falls between the look
+// and the block. PUBLISH rather than SPUBLISH: it works from Redis 2 on and
+// in every topology (a Cluster broadcasts it to every node, so the
+// subscription may sit on any node).
 //
-// Wait returns ErrTooManyWaiters at once past Config.MaxWaiters, and
-// context.DeadlineExceeded after Config.MaxWait whatever ctx says.
+// Wait returns by its context whatever the subscription connection does
+// (it may be down, or hang in a dial). It returns ErrTooManyWaiters at once
+// past Config.MaxWaiters, context.DeadlineExceeded after Config.MaxWait
+// whatever ctx says, and the server's error at once when it refuses the
+// subscription (NOPERM: an ACL user without &<prefix>*, see the package
+// doc).
 func (s *Store) Wait(ctx context.Context, key store.Key) error {
 	if err := key.Validate(); err != nil {
 		return err
@@ -30,20 +35,21 @@ func (s *Store) Wait(ctx context.Context, key store.Key) error {
 
 	wt, err := s.waits.register(s.redisKey(key))
 	if err != nil {
-		return err
+		return waitErr(ctx, key, err)
 	}
 	defer s.waits.unregister(wt)
 	for {
+		// Ready: the channel is subscribed (first, or again on a new
+		// connection that may have missed a message), so look.
 		select {
 		case <-wt.done:
 			return nil
-		default:
+		case <-wt.ready:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if err := s.waits.barrier(ctx, wt); err != nil {
-			if errors.Is(err, errRecheck) {
-				continue
-			}
-			return waitErr(ctx, key, err)
+		if err := s.waits.refusal(wt); err != nil {
+			return waitErr(ctx, key, fmt.Errorf("subscribe: %w", err))
 		}
 		busy, err := s.inProgress(ctx, key)
 		if err != nil {
@@ -54,13 +60,6 @@ func (s *Store) Wait(ctx context.Context, key store.Key) error {
 		}
 		if f := s.waitBlocked.Load(); f != nil {
 			(*f)(wt.channel) // a test's signal: only the notification wakes wt now
-		}
-		select {
-		case <-wt.done:
-			return nil
-		case <-wt.recheck:
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 }
@@ -85,7 +84,7 @@ func waitErr(ctx context.Context, key store.Key, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	if errors.Is(err, ErrClosed) || errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrClosed) || errors.Is(err, ErrTooManyWaiters) || errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return fmt.Errorf("redisstore: wait %v: %w", key, err)

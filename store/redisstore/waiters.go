@@ -2,50 +2,68 @@ package redisstore
 
 import (
 	"context"
-	"errors"
-	"net"
-	"strconv"
+	"fmt"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // waiters multiplexes every Wait of a Store over one Redis subscription
 // connection, subscribed to the channels of the keys being waited on. One
 // connection per Store rather than one per waiter: a burst of duplicates
-// in wait mode then costs a SUBSCRIBE and a PING each on an open
-// connection, not a dial (and a TLS handshake) each.
+// in wait mode then costs a SUBSCRIBE on an open connection, not a dial
+// (and a TLS handshake) each.
+//
+// One goroutine (run, in subscription.go) owns the connection and does
+// all its network I/O; waiters never do any, and never wait for it: they
+// register under mu and then select on their own signals and their own
+// context. So a Wait always returns by its context, even while the
+// subscription connection cannot be dialled or hangs.
 //
 // A waiter must not miss the notification sent between its look at the
-// record and its block. So after its SUBSCRIBE it sends PING with a token
-// of its own on the subscription connection and looks at the record only
-// once that PONG is back: Redis answers in order, so it then is subscribed.
-//
-// Messages published while the connection is down are lost. Whenever the
-// connection fails (an error, or a health PING unanswered for a whole
-// period), it is replaced by a new one subscribed to every channel in use,
-// and every waiter is told to recheck the record.
+// record and its block. So it looks at the record only once the loop has
+// confirmed its channel on the connection (ready): the loop sends PING
+// with a token after each SUBSCRIBE, and Redis answers in order, so the
+// token's PONG proves the channels subscribed. Messages published while the
+// connection is down are lost; once a replacement connection confirms a
+// channel, its waiters get ready again and look at the record again.
 type waiters struct {
 	client Client
 	max    int
-	stop   chan struct{} // closed by close
+	stop   chan struct{}      // closed by close
+	wake   chan struct{}      // cap 1: the channels in use changed
+	ctx    context.Context    // the loop's operations; cancelled by close
+	cancel context.CancelFunc //
 
-	mu     sync.Mutex
-	ps     *redis.PubSub // nil while no subscription is open
-	chans  map[string]map[*waiter]struct{}
-	pongs  map[string]chan struct{} // barrier token -> closed on its PONG
-	n      int                      // waiters registered
-	seq    uint64
-	closed bool
+	mu      sync.Mutex
+	chans   map[string]*channelWaiters
+	n       int  // waiters registered
+	running bool // a run goroutine owns the subscription
+	closed  bool
+}
+
+// channelWaiters is the waiters of one channel. Guarded by waiters.mu.
+type channelWaiters struct {
+	set map[*waiter]struct{}
+	// subscribed: confirmed on the current connection.
+	subscribed bool
+	// refused is the server's error reply to the SUBSCRIBE (NOPERM: an
+	// ACL user without the channel): given to the channel's waiters, and
+	// not retried until they are gone, so that a denied subscription does
+	// not turn into a retry storm.
+	refused error
 }
 
 // waiter is one Wait call.
 type waiter struct {
-	channel  string
-	done     chan struct{} // closed when a message arrives on channel
-	recheck  chan struct{} // the subscription was replaced: look again
-	notified bool          // done is closed (guarded by waiters.mu)
+	channel string
+	// ready gets a signal each time the channel is confirmed subscribed
+	// (first, and again on every replacement connection) or refused: look
+	// at the record (or at err) now.
+	ready chan struct{}
+	done  chan struct{} // closed by a message on channel, or by close
+	// Guarded by waiters.mu.
+	notified bool
+	err      error
 }
 
 // Timing of the subscription connection.
@@ -54,28 +72,31 @@ const (
 	// PING, and how long that PING may go unanswered before the connection
 	// is replaced. With no waiter left, a silent period closes it.
 	healthEvery = 5 * time.Second
-	// opTimeout bounds a SUBSCRIBE, UNSUBSCRIBE or PING write; waiters'
-	// own contexts are not used for them, so that a waiter that gives up
-	// does not break the connection the others share.
+	// opTimeout bounds a dial plus SUBSCRIBE, UNSUBSCRIBE or PING write of
+	// the loop; waiters' contexts are not used for them, so that a waiter
+	// that gives up does not break the connection the others share.
 	opTimeout = 2 * time.Second
 	// maxBackoff caps the wait between replacements of a failing
 	// connection (it doubles from 50 ms, the first retry is immediate).
 	maxBackoff = 2 * time.Second
 )
 
-var errRecheck = errors.New("redisstore: subscription replaced")
-
 func newWaiters(client Client, max int) *waiters {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &waiters{
 		client: client,
 		max:    max,
 		stop:   make(chan struct{}),
-		chans:  make(map[string]map[*waiter]struct{}),
-		pongs:  make(map[string]chan struct{}),
+		wake:   make(chan struct{}, 1),
+		ctx:    ctx,
+		cancel: cancel,
+		chans:  make(map[string]*channelWaiters),
 	}
 }
 
-// register adds a waiter on channel, subscribing to it if it is the first.
+// register adds a waiter on channel and has the loop subscribe to it. It
+// does no I/O. It fails with the server's refusal when the channel's
+// subscription was refused and its waiters are still there.
 func (w *waiters) register(channel string) (*waiter, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -85,212 +106,80 @@ func (w *waiters) register(channel string) (*waiter, error) {
 	if w.n >= w.max {
 		return nil, ErrTooManyWaiters
 	}
-	wt := &waiter{channel: channel, done: make(chan struct{}), recheck: make(chan struct{}, 1)}
-	set := w.chans[channel]
-	first := set == nil
-	if first {
-		set = make(map[*waiter]struct{})
-		w.chans[channel] = set
+	cw := w.chans[channel]
+	if cw != nil && cw.refused != nil {
+		return nil, fmt.Errorf("subscribe: %w", cw.refused)
 	}
-	set[wt] = struct{}{}
+	if cw == nil {
+		cw = &channelWaiters{set: make(map[*waiter]struct{})}
+		w.chans[channel] = cw
+	}
+	wt := &waiter{channel: channel, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	cw.set[wt] = struct{}{}
 	w.n++
 	switch {
-	case w.ps == nil:
-		w.openLocked(0)
-	case first:
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		if err := w.ps.Subscribe(ctx, channel); err != nil {
-			_ = w.ps.Close() // the dispatcher replaces it
-		}
-		cancel()
+	case cw.subscribed:
+		wt.ready <- struct{}{}
+	case !w.running:
+		w.running = true
+		go w.run()
+	default:
+		w.nudge()
 	}
 	return wt, nil
 }
 
-// unregister removes wt, unsubscribing from its channel if it was the last.
+// unregister removes wt; the loop unsubscribes from its channel if it was
+// the last.
 func (w *waiters) unregister(wt *waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	set := w.chans[wt.channel]
-	delete(set, wt)
+	cw := w.chans[wt.channel]
+	delete(cw.set, wt)
 	w.n--
-	if len(set) > 0 {
-		return
-	}
-	delete(w.chans, wt.channel)
-	if w.ps != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		if err := w.ps.Unsubscribe(ctx, wt.channel); err != nil {
-			_ = w.ps.Close()
-		}
-		cancel()
+	if len(cw.set) == 0 {
+		delete(w.chans, wt.channel)
+		w.nudge()
 	}
 }
 
-// barrier returns once the subscription connection has answered a PING
-// sent after wt's SUBSCRIBE, so that wt is subscribed. errRecheck: the
-// connection was replaced meanwhile, try again. While Redis is unreachable
-// it blocks until ctx ends: replacements are paced by the dispatcher's
-// backoff, so this never spins.
-func (w *waiters) barrier(ctx context.Context, wt *waiter) error {
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		return ErrClosed
-	}
-	w.seq++
-	token := "idem-wait-" + strconv.FormatUint(w.seq, 10)
-	pong := make(chan struct{})
-	w.pongs[token] = pong
-	ps := w.ps
-	w.mu.Unlock()
-	defer func() {
-		w.mu.Lock()
-		delete(w.pongs, token)
-		w.mu.Unlock()
-	}()
-
-	pctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	err := ps.Ping(pctx, token)
-	cancel()
-	if err != nil {
-		// The connection is broken: close it, so that the dispatcher
-		// replaces it and sends a recheck, and wait for that (or ctx)
-		// rather than fail the Wait on a blip.
-		_ = ps.Close()
-		pong = nil
-	}
+// nudge tells the loop that the channels in use changed. Called with mu
+// held.
+func (w *waiters) nudge() {
 	select {
-	case <-pong:
-		return nil
-	case <-wt.done:
-		return nil
-	case <-wt.recheck:
-		return errRecheck
-	case <-ctx.Done():
-		return ctx.Err()
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
-// openLocked opens a subscription to every channel in use and starts its
-// dispatcher. failures counts the connections that failed in a row.
-func (w *waiters) openLocked(failures int) {
-	channels := make([]string, 0, len(w.chans))
-	for ch := range w.chans {
-		channels = append(channels, ch)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	// A failed SUBSCRIBE is not reported here; the dispatcher's first
-	// receive fails and replaces the connection.
-	w.ps = w.client.Subscribe(ctx, channels...)
-	go w.dispatch(w.ps, failures)
-}
-
-// dispatch reads ps until it fails or is replaced: messages wake the
-// waiters of their channel, PONGs release barriers.
-func (w *waiters) dispatch(ps *redis.PubSub, failures int) {
-	pinged := false
-	for {
-		msg, err := ps.ReceiveTimeout(context.Background(), healthEvery)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if w.idle(ps) {
-					return
-				}
-				if !pinged {
-					pinged = true
-					ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-					err = ps.Ping(ctx)
-					cancel()
-					if err == nil {
-						continue
-					}
-				}
-			}
-			w.replace(ps, failures)
-			return
-		}
-		pinged, failures = false, 0
-		switch m := msg.(type) {
-		case *redis.Message:
-			w.notify(m.Channel)
-		case *redis.Pong:
-			w.pong(m.Payload)
-		}
-	}
-}
-
-// idle closes ps when no waiter is left, and reports whether it did (or
-// whether ps is no longer the current subscription).
-func (w *waiters) idle(ps *redis.PubSub) bool {
+// refusal returns the server's refusal of wt's subscription, or nil.
+func (w *waiters) refusal(wt *waiter) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ps != ps {
-		return true
-	}
-	if w.n > 0 {
-		return false
-	}
-	w.ps = nil
-	_ = ps.Close()
-	return true
+	return wt.err
 }
 
-// replace swaps the failed ps for a new subscription, after a backoff when
-// connections keep failing, and tells every waiter to recheck.
-func (w *waiters) replace(ps *redis.PubSub, failures int) {
-	if failures > 0 {
-		d := min(50*time.Millisecond<<min(failures-1, 6), maxBackoff)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-w.stop:
-			t.Stop()
-		}
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.ps != ps || w.closed {
-		return
-	}
-	_ = ps.Close()
-	w.ps = nil
-	if w.n > 0 {
-		w.openLocked(failures + 1)
-	}
-	for _, set := range w.chans {
-		for wt := range set {
-			select {
-			case wt.recheck <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
+// notify wakes the waiters of channel: a message arrived on it.
 func (w *waiters) notify(channel string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for wt := range w.chans[channel] {
-		if !wt.notified {
-			wt.notified = true
-			close(wt.done)
+	if cw := w.chans[channel]; cw != nil {
+		for wt := range cw.set {
+			wt.wake()
 		}
 	}
 }
 
-func (w *waiters) pong(token string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if ch, ok := w.pongs[token]; ok {
-		close(ch)
-		delete(w.pongs, token)
+// wake closes done once. Called with waiters.mu held.
+func (wt *waiter) wake() {
+	if !wt.notified {
+		wt.notified = true
+		close(wt.done)
 	}
 }
 
 // close ends the subscription; registered waiters are woken as if notified.
+// It does not wait for the loop, which may be stuck in a dial.
 func (w *waiters) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -299,16 +188,10 @@ func (w *waiters) close() {
 	}
 	w.closed = true
 	close(w.stop)
-	if w.ps != nil {
-		_ = w.ps.Close()
-		w.ps = nil
-	}
-	for _, set := range w.chans {
-		for wt := range set {
-			if !wt.notified {
-				wt.notified = true
-				close(wt.done)
-			}
+	w.cancel()
+	for _, cw := range w.chans {
+		for wt := range cw.set {
+			wt.wake()
 		}
 	}
 }
