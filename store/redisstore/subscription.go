@@ -94,8 +94,11 @@ const healthToken = "idem-health"
 
 // serve opens a subscription connection, keeps it subscribed to the
 // channels in use, and dispatches what it reads until it fails, falls idle
-// or the waiters are closed. It reports whether the connection answered
-// anything, which resets the backoff.
+// or the waiters are closed. It reports whether the connection proved
+// healthy: it answered a barrier or health PING, or survived a whole
+// health period. A connection that dies right after its SUBSCRIBE is
+// acknowledged did not, so a server that keeps dropping it is retried at
+// the backoff's pace, not at full speed.
 func (w *waiters) serve() (healthy bool) {
 	c := &subConn{w: w, ps: w.client.Subscribe(w.ctx), onConn: make(map[string]bool)}
 	done := make(chan struct{})
@@ -127,7 +130,7 @@ func (w *waiters) serve() (healthy bool) {
 				return healthy
 			}
 		case r := <-msgs:
-			heard, healthy = true, true
+			heard = true
 			if r.err != nil {
 				if isRedisError(r.err) {
 					c.refused(r.err)
