@@ -24,6 +24,12 @@ type ServerClient interface {
 type ServerReport struct {
 	Nodes    []NodeReport
 	Warnings []string
+	// PubSubErr is the server's refusal of PUBLISH or SUBSCRIBE on the key
+	// prefix's channels (NOPERM: an ACL user without &<prefix>*), nil when
+	// both were allowed or the client cannot subscribe (no probe). Without
+	// them Wait fails at once and waiters are never notified; the store is
+	// otherwise unaffected.
+	PubSubErr error
 }
 
 // NodeReport is one server's settings that matter to the store.
@@ -56,14 +62,38 @@ func (e *EvictionError) Error() string {
 	return fmt.Sprintf("redisstore: server %s has maxmemory-policy %s: an evicted record lets a retry run twice; set noeviction (or allow eviction explicitly)", e.Addr, e.Policy)
 }
 
-// CheckServer checks the server(s) behind client at startup. It returns an
+// CheckConfig holds CheckServerWith's optional settings; the zero value is
+// CheckServer's behaviour.
+type CheckConfig struct {
+	// AllowEviction turns a maxmemory-policy other than noeviction from an
+	// *EvictionError into a warning.
+	AllowEviction bool
+	// KeyPrefix is the Store's Config.KeyPrefix, whose channels Wait
+	// subscribes to and the scripts publish on. Default: "idem:".
+	KeyPrefix string
+}
+
+// CheckServer is CheckServerWith with AllowEviction set to allowEviction
+// and the default key prefix.
+func CheckServer(ctx context.Context, client ServerClient, allowEviction bool) (ServerReport, error) {
+	return CheckServerWith(ctx, client, CheckConfig{AllowEviction: allowEviction})
+}
+
+// CheckServerWith checks the server(s) behind client at startup. It returns an
 // *EvictionError when a maxmemory-policy other than noeviction is set and
 // allowEviction is false; with allowEviction the policy becomes a warning.
 // It never fails because CONFIG is not permitted (managed Redis): it says
 // so in the report, reads the policy from INFO instead, and goes on.
 // Missing persistence is a warning: a restart would forget every record.
 // Errors other than *EvictionError mean a server could not be asked at all.
-func CheckServer(ctx context.Context, client ServerClient, allowEviction bool) (ServerReport, error) {
+//
+// When client can also publish and subscribe (go-redis clients can), it
+// probes PUBLISH and SUBSCRIBE on a channel under cfg.KeyPrefix, and warns
+// when the ACL user may not: Wait (wait mode) needs the channel permission
+// &<prefix>*, which Redis 7 does not grant new users by default
+// (acl-pubsub-default resetchannels).
+func CheckServerWith(ctx context.Context, client ServerClient, cfg CheckConfig) (ServerReport, error) {
+	allowEviction := cfg.AllowEviction
 	var (
 		mu  sync.Mutex
 		rep ServerReport
@@ -88,6 +118,17 @@ func CheckServer(ctx context.Context, client ServerClient, allowEviction bool) (
 	}
 	if err != nil {
 		return rep, err
+	}
+
+	if ps, ok := client.(pubSubClient); ok {
+		prefix := cfg.KeyPrefix
+		if prefix == "" {
+			prefix = DefaultKeyPrefix
+		}
+		if rep.PubSubErr = probePubSub(ctx, ps, prefix); rep.PubSubErr != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("PUBLISH or SUBSCRIBE on the channels %s* refused (%v): Wait fails and waiters are never notified; grant the ACL user &%s* for wait mode",
+				prefix, rep.PubSubErr, prefix))
+		}
 	}
 
 	var evict error

@@ -91,6 +91,17 @@
 // so a Wait returns by its context even while that connection cannot be
 // dialled; see waiters.go and subscription.go.
 //
+// # ACL users
+//
+// An ACL user needs the keys <prefix>* and the commands EVALSHA, EVAL,
+// PING and (for CheckServer) INFO and CONFIG GET. Wait mode also needs the
+// channels: the rule &<prefix>* (e.g. "user idem on >secret ~idem:*
+// &idem:* +@all"), which Redis 7 does not grant by default
+// (acl-pubsub-default resetchannels). Without it the scripts still write
+// (they PUBLISH with pcall, so a refused notification never fails a Finish,
+// Release or Delete that is done), but Wait returns the server's NOPERM at
+// once, and CheckServerWith warns at startup.
+//
 // # The server
 //
 // An evicted record is a silent double execution, so CheckServer refuses a

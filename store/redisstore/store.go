@@ -30,7 +30,9 @@ type Client interface {
 type Config struct {
 	// KeyPrefix starts every Redis key (and Wait channel) of the store, so
 	// that several applications can share a Redis. It must not contain a
-	// brace, which would move the key's hash tag. Default: "idem:".
+	// brace, which would move the key's hash tag. An ACL user needs the
+	// keys ~<prefix>* and, for Wait, the channels &<prefix>*. Default:
+	// "idem:".
 	KeyPrefix string
 
 	// CompressMinSize is the encoded size from which a stored response is

@@ -15,7 +15,10 @@
 -- reply never turns a success into ErrNotOwner; a second Finish call by
 -- the same owner has another nonce and gets 0.
 --
--- Publishes the state on the channel named like the key, for Wait.
+-- Publishes the state on the channel named like the key, for Wait, with
+-- pcall: the record is already written, and an ACL user without the
+-- channel (NOPERM) must not make a finished record look like a failed
+-- Finish. Its waiters then learn nothing; Wait refuses such a user itself.
 local key, owner = KEYS[1], ARGV[1]
 local ttl, nonce, offset = tonumber(ARGV[4]), ARGV[6], tonumber(ARGV[7])
 local t = redis.call('TIME')
@@ -39,5 +42,5 @@ if ARGV[5] ~= '' then
   redis.call('HSET', key, 'r', ARGV[5])
 end
 redis.call('PEXPIREAT', key, e)
-redis.call('PUBLISH', key, ARGV[2])
+redis.pcall('PUBLISH', key, ARGV[2])
 return 1

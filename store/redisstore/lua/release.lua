@@ -12,7 +12,9 @@
 -- version, so the next claim's version still grows, and the owner and
 -- nonce, so that a retry of this very call returns 1 again.
 --
--- Publishes "0" on the channel named like the key, for Wait.
+-- Publishes "0" on the channel named like the key, for Wait, with pcall:
+-- a refused PUBLISH (an ACL user without the channel) must not fail a
+-- release that is already written.
 local key, owner, nonce = KEYS[1], ARGV[1], ARGV[2]
 local keep, offset = tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
@@ -33,5 +35,5 @@ local e = now + keep
 redis.call('DEL', key)
 redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5], 'n', nonce, 'e', e)
 redis.call('PEXPIREAT', key, e)
-redis.call('PUBLISH', key, '0')
+redis.pcall('PUBLISH', key, '0')
 return 1
