@@ -12,6 +12,7 @@ import (
 	"github.com/idemproxy/idemproxy/internal/redistest"
 	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/redisstore"
+	"github.com/idemproxy/idemproxy/store/storetest"
 )
 
 // aclServer starts a server whose default user is off and whose users are
@@ -101,4 +102,21 @@ func TestACLWithPrefixChannels(t *testing.T) {
 	if err != nil || rep.PubSubErr == nil {
 		t.Errorf("CheckServerWith(other:): got PubSubErr %v, error %v, want a NOPERM", rep.PubSubErr, err)
 	}
+}
+
+// TestACLMinimalUser: the commands the package doc lists are enough for
+// every operation, Wait included, and for CheckServerWith.
+func TestACLMinimalUser(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t,
+		redistest.WithConfig("user", "min on >s3cret ~idemtest:* &idemtest:* -@all "+
+			"+evalsha +eval +time +hmget +hget +hset +hdel +del +pexpireat +publish "+
+			"+ping +subscribe +unsubscribe +info +config|get"),
+		redistest.WithConfig("user", "default off"))
+	client := newClient(t, "redis://min:s3cret@"+srv.Addr())
+	rep, err := redisstore.CheckServerWith(t.Context(), client, redisstore.CheckConfig{KeyPrefix: "idemtest:"})
+	if err != nil || rep.PubSubErr != nil || rep.Nodes[0].ConfigErr != nil {
+		t.Errorf("CheckServerWith: got %v, PubSubErr %v, ConfigErr %v, want none", err, rep.PubSubErr, rep.Nodes[0].ConfigErr)
+	}
+	storetest.Run(t, harness(client)) // its stores' prefixes start with idemtest:
 }

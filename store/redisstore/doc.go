@@ -93,10 +93,12 @@
 //
 // # ACL users
 //
-// An ACL user needs the keys <prefix>* and the commands EVALSHA, EVAL,
-// PING and (for CheckServer) INFO and CONFIG GET. Wait mode also needs the
-// channels: the rule &<prefix>* (e.g. "user idem on >secret ~idem:*
-// &idem:* +@all"), which Redis 7 does not grant by default
+// An ACL user needs the keys ~<prefix>*; the commands EVALSHA and EVAL,
+// and those the scripts run: TIME, HMGET, HGET, HSET, HDEL, DEL,
+// PEXPIREAT and PUBLISH; PING; SUBSCRIBE and UNSUBSCRIBE for Wait; INFO
+// and CONFIG GET for CheckServer. Wait mode also needs the channels: the
+// rule &<prefix>* (e.g. "user idem on >secret ~idem:* &idem:* +@all"),
+// which Redis 7 does not grant by default
 // (acl-pubsub-default resetchannels). Without it the scripts still write
 // (they PUBLISH with pcall, so a refused notification never fails a Finish,
 // Release or Delete that is done), but Wait returns the server's NOPERM at
