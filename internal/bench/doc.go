@@ -18,13 +18,19 @@
 // connection for the unloaded latencies. Every ratio is to the plain proxy of
 // the same round, and the table shows the median. Each idemproxy run is
 // checked against idemproxy's own metrics: a "replay" row whose requests
-// executed is reported, not hidden. A Redis round trip is measured with the
-// client idemproxy uses (redisstore.NewClient), for the "≤ 2 round trips +
-// 50 µs" bound, and a fresh idemproxy gets 1 MiB bodies while its peak RSS
-// (VmHWM) is read.
+// executed is reported, not hidden. Every run also accounts each process's
+// CPU time per request (/proc/<pid>/stat, wrk's rusage) and Redis's script
+// time (INFO commandstats): on two shared cores, that says what bounds the
+// throughput. A Redis round trip is measured with the client idemproxy uses
+// (redisstore.NewClient), hot and cold, for the "≤ 2 round trips + 50 µs"
+// bound, and a fresh idemproxy gets 1 MiB bodies while its peak RSS (VmHWM)
+// is read.
 //
 // Profile runs the profiling build (IdemHandler: the same middleware,
 // ReverseProxy and Redis store, wired in-process with net/http/pprof, since
 // the product binary has no pprof) under the same loads and saves CPU and
-// allocation profiles.
+// allocation profiles. Experiments switch what-if changes on in that build
+// (a replay cache, batched scripts, a proxy buffer pool, full duplex), to
+// measure a product change's gain before anyone makes it; BENCHMARKS.md
+// quotes them.
 package bench
