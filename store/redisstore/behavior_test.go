@@ -220,3 +220,25 @@ func TestRetriedScriptsAreSafe(t *testing.T) {
 		t.Fatalf("the doubling client ran no script")
 	}
 }
+
+// TestFinishBeyondMaxResponseSize: a response larger than MaxResponseSize
+// is recorded as completed but not replayable, as a replay would refuse to
+// decode it; one within it replays.
+func TestFinishBeyondMaxResponseSize(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, redistest.Shared(t).Client(t), redisstore.Config{MaxResponseSize: 1 << 10})
+	for _, tc := range []struct {
+		body int
+		want store.ClaimOutcome
+	}{{body: 512, want: store.Replay}, {body: 2 << 10, want: store.NotReplayable}} {
+		key := newKey()
+		mustClaim(t, s, claimReq(key, "o"), store.Claimed)
+		resp := &store.Response{Status: 201, Body: make([]byte, tc.body)}
+		if err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "o", State: store.Completed, Status: 201, Response: resp, TTL: ttl}); err != nil {
+			t.Fatalf("Finish of %d bytes: %v", tc.body, err)
+		}
+		if res := mustClaim(t, s, claimReq(key, "retry"), tc.want); res.Status != 201 {
+			t.Errorf("%d bytes: Status: got %d, want 201", tc.body, res.Status)
+		}
+	}
+}

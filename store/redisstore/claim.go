@@ -46,7 +46,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
 	}
-	res, err := parseClaim(v)
+	res, err := parseClaim(v, s.maxResponse)
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
 	}
@@ -54,8 +54,8 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 }
 
 // parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,
-// status, response}.
-func parseClaim(v []any) (store.ClaimResult, error) {
+// status, response}; a response may be at most maxResponse bytes.
+func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
 	if len(v) < 5 {
 		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 6", len(v))
 	}
@@ -86,7 +86,7 @@ func parseClaim(v []any) (store.ClaimResult, error) {
 		if !ok {
 			return store.ClaimResult{}, fmt.Errorf("replay without a stored response")
 		}
-		resp, err := decodeResponse(raw)
+		resp, err := decodeResponse(raw, maxResponse)
 		if err != nil {
 			return store.ClaimResult{}, err
 		}

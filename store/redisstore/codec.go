@@ -27,29 +27,40 @@ const (
 	formatS2  byte = 2
 )
 
-// maxDecoded bounds the decompressed size of a stored response, so that a
-// damaged or foreign value cannot make a replay allocate without limit.
-const maxDecoded = 256 << 20
-
 var errCorrupt = errors.New("redisstore: stored response is corrupt")
+
+// payloadLen is the exact length of r's payload (before compression): what
+// a replay of it allocates, and what Config.MaxResponseSize bounds.
+func payloadLen(r *store.Response) int {
+	n := uvarintLen(uint64(r.Status)) + uvarintLen(uint64(len(r.Header)))
+	for name, values := range r.Header {
+		n += uvarintLen(uint64(len(name))) + len(name) + uvarintLen(uint64(len(values)))
+		for _, v := range values {
+			n += uvarintLen(uint64(len(v))) + len(v)
+		}
+	}
+	return n + len(r.Body)
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
 
 // encodeResponse encodes r, compressed with S2 when the payload is at least
 // compressMin bytes (compressMin <= 0: never) and compression saves at
 // least an eighth.
 func encodeResponse(r *store.Response, compressMin int) []byte {
 	names := make([]string, 0, len(r.Header))
-	size := 1 + binary.MaxVarintLen64*2
-	for name, values := range r.Header {
+	for name := range r.Header {
 		names = append(names, name)
-		size += 2*binary.MaxVarintLen64 + len(name)
-		for _, v := range values {
-			size += binary.MaxVarintLen64 + len(v)
-		}
 	}
 	slices.Sort(names) // deterministic bytes for the same response
-	size += len(r.Body)
 
-	b := make([]byte, 1, size)
+	b := make([]byte, 1, 1+payloadLen(r))
 	b[0] = formatRaw
 	b = binary.AppendUvarint(b, uint64(r.Status))
 	b = binary.AppendUvarint(b, uint64(len(names)))
@@ -81,21 +92,28 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// decodeResponse decodes what encodeResponse made. The result shares no
-// memory with b's caller beyond the fresh copy made here.
-func decodeResponse(data string) (*store.Response, error) {
+// decodeResponse decodes what encodeResponse made. It refuses a payload
+// larger than max, and allocates for what the payload holds, never for
+// what its counts claim: it checks the whole payload in a first pass that
+// allocates nothing, then builds the response with exact sizes. So a
+// damaged or foreign value costs about its own size, never the 200 MiB an
+// 8-byte S2 header or a bogus header count could claim.
+func decodeResponse(data string, max int) (*store.Response, error) {
 	if len(data) == 0 {
 		return nil, errCorrupt
 	}
 	var payload []byte
 	switch data[0] {
 	case formatRaw:
+		if len(data)-1 > max {
+			return nil, fmt.Errorf("%w: %d bytes, more than the maximum %d", errCorrupt, len(data)-1, max)
+		}
 		payload = []byte(data[1:])
 	case formatS2:
 		src := []byte(data[1:])
 		n, err := s2.DecodedLen(src)
-		if err != nil || n > maxDecoded {
-			return nil, fmt.Errorf("%w: %d bytes compressed (%v)", errCorrupt, n, err)
+		if err != nil || n > max {
+			return nil, fmt.Errorf("%w: %d bytes compressed, maximum %d (%v)", errCorrupt, n, max, err)
 		}
 		if payload, err = s2.Decode(make([]byte, n), src); err != nil {
 			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
@@ -104,31 +122,48 @@ func decodeResponse(data string) (*store.Response, error) {
 		return nil, fmt.Errorf("%w: format %#x", errCorrupt, data[0])
 	}
 
+	// First pass: check every length and count the values.
 	d := decoder{b: payload}
 	status := d.uvarint()
-	n := d.uvarint()
-	var h http.Header
-	if n > 0 && d.err == nil {
-		// Every name takes at least two bytes: the count cannot exceed them.
-		if n > uint64(len(d.b)) {
+	names := d.uvarint()
+	// Each name takes at least two bytes (its length, its value count).
+	if d.err != nil || status > 999 || names > uint64(len(d.b))/2 {
+		return nil, errCorrupt
+	}
+	var values uint64
+	for range names {
+		d.skip()
+		nv := d.uvarint()
+		if d.err != nil || nv > uint64(len(d.b)) { // each value takes a byte at least
 			return nil, errCorrupt
 		}
-		h = make(http.Header, n)
+		for range nv {
+			d.skip()
+		}
+		values += nv
 	}
-	for range n {
+	if d.err != nil {
+		return nil, errCorrupt
+	}
+
+	// Second pass: build. One backing array holds every value.
+	d = decoder{b: payload}
+	d.uvarint()
+	d.uvarint()
+	var h http.Header
+	if names > 0 {
+		h = make(http.Header, min(names, 64)) // a hint; duplicates are possible in a foreign value
+	}
+	all := make([]string, values)
+	for range names {
 		name := d.string()
 		nv := d.uvarint()
-		if d.err != nil || nv > uint64(len(d.b)) {
-			return nil, errCorrupt
+		vs := all[:nv:nv]
+		all = all[nv:]
+		for i := range vs {
+			vs[i] = d.string()
 		}
-		values := make([]string, nv)
-		for i := range values {
-			values[i] = d.string()
-		}
-		h[name] = values
-	}
-	if d.err != nil || status > 999 {
-		return nil, errCorrupt
+		h[name] = vs
 	}
 	return &store.Response{Status: int(status), Header: h, Body: d.b}, nil
 }
@@ -161,4 +196,14 @@ func (d *decoder) string() string {
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s
+}
+
+// skip passes over one length-prefixed string.
+func (d *decoder) skip() {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return
+	}
+	d.b = d.b[n:]
 }

@@ -3,8 +3,10 @@ package redisstore_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -39,7 +41,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			if tc.wantCompressed && len(enc) > len(tc.resp.Body)/4 {
 				t.Errorf("compressed size: got %d, want well under %d", len(enc), len(tc.resp.Body))
 			}
-			got, err := redisstore.DecodeResponse(string(enc))
+			got, err := redisstore.DecodeResponse(string(enc), redisstore.DefaultMaxResponseSize)
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -66,8 +68,67 @@ func TestCodecRejectsCorrupt(t *testing.T) {
 	t.Parallel()
 	good := string(redisstore.EncodeResponse(&store.Response{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}, 0))
 	for _, in := range []string{"", "\x09", "\x01", "\x01\xc8\x01\x05", "\x02garbage", good[:4], "\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"} {
-		if r, err := redisstore.DecodeResponse(in); err == nil {
+		if r, err := redisstore.DecodeResponse(in, redisstore.DefaultMaxResponseSize); err == nil {
 			t.Errorf("decode %q: got %+v, want an error", in, r)
+		}
+	}
+}
+
+// TestCodecBoundsAllocations: a corrupt or foreign value makes decoding
+// allocate about its own size, never what its length fields claim: an
+// 8-byte S2 value that claims 200 MiB, a 1 MiB raw value that claims half
+// a million headers. Not parallel: it reads the process's allocation
+// counter.
+func TestCodecBoundsAllocations(t *testing.T) {
+	manyHeaders := binary.AppendUvarint([]byte{1}, 200)
+	manyHeaders = binary.AppendUvarint(manyHeaders, 600_000)
+	manyHeaders = append(manyHeaders, make([]byte, 1<<20)...) // room for fewer
+	manyValues := binary.AppendUvarint([]byte{1}, 200)
+	manyValues = binary.AppendUvarint(manyValues, 1)
+	manyValues = append(manyValues, 1, 'A')
+	manyValues = binary.AppendUvarint(manyValues, 1<<20-200)
+	manyValues = append(manyValues, bytes.Repeat([]byte{5}, 1<<20-100)...) // 5-byte values: room for fewer
+	tests := []struct {
+		name     string
+		data     []byte
+		maxAlloc uint64
+	}{
+		{"S2Claims200MiB", append([]byte{2}, binary.AppendUvarint(nil, 200<<20)...), 1 << 20},
+		{"RawClaimsManyHeaders", manyHeaders, 4 << 20},
+		{"RawClaimsManyValues", manyValues, 4 << 20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := string(tc.data)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := redisstore.DecodeResponse(data, redisstore.DefaultMaxResponseSize)
+			runtime.ReadMemStats(&after)
+			if got := after.TotalAlloc - before.TotalAlloc; got > tc.maxAlloc {
+				t.Errorf("decode of %d bytes allocated %d bytes, want at most %d", len(data), got, tc.maxAlloc)
+			}
+			if err == nil {
+				t.Errorf("decode: got nil error, want one")
+			}
+		})
+	}
+}
+
+// TestCodecMaxSize: a response whose payload exceeds the maximum is
+// refused, compressed or not; one at the maximum decodes.
+func TestCodecMaxSize(t *testing.T) {
+	t.Parallel()
+	const max = 64 << 10
+	for _, compressMin := range []int{0, 1} {
+		for _, tc := range []struct {
+			body   int
+			wantOK bool
+		}{{body: max - 16, wantOK: true}, {body: max + 1, wantOK: false}} {
+			enc := redisstore.EncodeResponse(&store.Response{Status: 200, Body: bytes.Repeat([]byte("a"), tc.body)}, compressMin)
+			_, err := redisstore.DecodeResponse(string(enc), max)
+			if (err == nil) != tc.wantOK {
+				t.Errorf("compressMin %d, body %d bytes, max %d: got error %v, want ok %v", compressMin, tc.body, max, err, tc.wantOK)
+			}
 		}
 	}
 }
@@ -85,7 +146,7 @@ func FuzzCodec(f *testing.F) {
 	f.Add(200, "Content-Type", "application/json", []byte(`{"a":1}`), 0)
 	f.Add(503, "", "", []byte(strings.Repeat("ab", 5000)), 16)
 	f.Fuzz(func(t *testing.T, status int, name, value string, body []byte, compressMin int) {
-		_, _ = redisstore.DecodeResponse(string(body))
+		_, _ = redisstore.DecodeResponse(string(body), redisstore.DefaultMaxResponseSize)
 		if status < 0 || status > 999 {
 			return
 		}
@@ -93,7 +154,7 @@ func FuzzCodec(f *testing.F) {
 		if name != "" {
 			in.Header = http.Header{name: {value, value}}
 		}
-		got, err := redisstore.DecodeResponse(string(redisstore.EncodeResponse(in, compressMin)))
+		got, err := redisstore.DecodeResponse(string(redisstore.EncodeResponse(in, compressMin)), redisstore.DefaultMaxResponseSize)
 		if err != nil {
 			t.Fatalf("decode of an encoding: %v", err)
 		}

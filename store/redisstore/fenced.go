@@ -44,7 +44,9 @@ func (s *Store) Finish(ctx context.Context, req store.FinishRequest) error {
 		return err
 	}
 	var resp []byte // empty: nothing to replay
-	if req.State == store.Completed && req.Response != nil {
+	// Larger than MaxResponseSize: completed, not replayable, as a replay
+	// would refuse to decode it.
+	if req.State == store.Completed && req.Response != nil && payloadLen(req.Response) <= s.maxResponse {
 		resp = encodeResponse(req.Response, s.compressMin)
 	}
 	ok, err := finishScript.Run(ctx, s.client, []string{s.redisKey(req.Key)},

@@ -21,7 +21,7 @@ func (s *Store) Get(ctx context.Context, key store.Key) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, err
 	}
-	rec, err := parseRecord(v)
+	rec, err := parseRecord(v, s.maxResponse)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("redisstore: get %v: %w", key, err)
 	}
@@ -46,7 +46,7 @@ func (s *Store) get(ctx context.Context, key store.Key, withResponse bool) ([]an
 
 // parseRecord reads get.lua's {state, fingerprint, owner, version,
 // lease_until_ms, expires_ms, status[, response]}.
-func parseRecord(v []any) (store.Record, error) {
+func parseRecord(v []any, maxResponse int) (store.Record, error) {
 	if len(v) < 7 {
 		return store.Record{}, fmt.Errorf("script returned %d values, want 7 or 8", len(v))
 	}
@@ -78,7 +78,7 @@ func parseRecord(v []any) (store.Record, error) {
 		rec.LeaseUntil = time.UnixMilli(n[4])
 	}
 	if len(v) == 8 && v[7] != nil {
-		resp, err := decodeResponse(str(7))
+		resp, err := decodeResponse(str(7), maxResponse)
 		if err != nil {
 			return store.Record{}, err
 		}

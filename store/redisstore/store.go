@@ -47,6 +47,15 @@ type Config struct {
 	// MaxWait bounds one Wait call, whatever its context; Wait then returns
 	// context.DeadlineExceeded. Default: 1 minute.
 	MaxWait time.Duration
+
+	// MaxResponseSize bounds a stored response: its status, headers and
+	// body, before compression. Finish records a larger response as
+	// completed but not replayable (as the middleware does past its
+	// max_response_body), and a replay refuses a stored value that is or
+	// claims more, so that a damaged or foreign value cannot make it
+	// allocate without bound. Keep it above the middleware's
+	// max_response_body plus room for headers. Default: 16 MiB.
+	MaxResponseSize int
 }
 
 // Defaults of Config.
@@ -55,6 +64,7 @@ const (
 	DefaultCompressMinSize = 8 << 10
 	DefaultMaxWaiters      = 4096
 	DefaultMaxWait         = time.Minute
+	DefaultMaxResponseSize = 16 << 20
 )
 
 // releaseTombstone is how long a released record leaves its tombstone: long
@@ -68,6 +78,7 @@ type Store struct {
 	prefix      string
 	compressMin int
 	maxWait     time.Duration
+	maxResponse int
 	waits       *waiters
 
 	// clockOffset (ms) is added to the Redis clock by every script. It is
@@ -98,8 +109,11 @@ func New(client Client, cfg Config) (*Store, error) {
 	case cfg.CompressMinSize < 0:
 		cfg.CompressMinSize = 0
 	}
-	if cfg.MaxWaiters < 0 || cfg.MaxWait < 0 {
-		return nil, fmt.Errorf("redisstore: negative MaxWaiters %d or MaxWait %v", cfg.MaxWaiters, cfg.MaxWait)
+	if cfg.MaxWaiters < 0 || cfg.MaxWait < 0 || cfg.MaxResponseSize < 0 {
+		return nil, fmt.Errorf("redisstore: negative MaxWaiters %d, MaxWait %v or MaxResponseSize %d", cfg.MaxWaiters, cfg.MaxWait, cfg.MaxResponseSize)
+	}
+	if cfg.MaxResponseSize == 0 {
+		cfg.MaxResponseSize = DefaultMaxResponseSize
 	}
 	if cfg.MaxWaiters == 0 {
 		cfg.MaxWaiters = DefaultMaxWaiters
@@ -112,6 +126,7 @@ func New(client Client, cfg Config) (*Store, error) {
 		prefix:      cfg.KeyPrefix,
 		compressMin: cfg.CompressMinSize,
 		maxWait:     cfg.MaxWait,
+		maxResponse: cfg.MaxResponseSize,
 		waits:       newWaiters(client, cfg.MaxWaiters),
 	}, nil
 }
