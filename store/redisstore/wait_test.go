@@ -170,8 +170,9 @@ func TestWaitOnCluster(t *testing.T) {
 }
 
 // TestWaitAcrossServerRestart: the server (with AOF) dies and comes back
-// while a Wait blocks; the subscription is replaced, the waiter rechecks,
-// finds the record still IN_PROGRESS, and returns when the owner finishes.
+// while a Wait blocks; the subscription is replaced, the waiter looks
+// again, finds the record still IN_PROGRESS, and returns when the owner
+// finishes.
 func TestWaitAcrossServerRestart(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, redistest.WithAOF())
@@ -180,8 +181,11 @@ func TestWaitAcrossServerRestart(t *testing.T) {
 	key := newKey()
 	channel := "idemwait:{" + key.Scope + ":" + key.ID + "}"
 	mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
+	blocked := s.WaitBlocked(key)
 	errs := startWait(t.Context(), s, key)
-	waitSubscribers(t, admin, channel, 1)
+	// Blocked, not merely subscribed: a look at the record that the kill
+	// cut short would fail the Wait.
+	wantBlocked(t, blocked, errs)
 
 	srv.Kill()
 	srv.Restart()
