@@ -180,3 +180,17 @@ func TestStorageKeyAddressesTheRecord(t *testing.T) {
 		t.Errorf("RouteNames() = %q, want [orders]", got)
 	}
 }
+
+func TestOwnerTokensAreUnique(t *testing.T) {
+	t.Parallel()
+	a, b := newOwners(), newOwners()
+	seen := map[string]bool{}
+	for range 1000 {
+		for _, o := range []string{a.next(), b.next()} {
+			if seen[o] {
+				t.Fatalf("owner token %q issued twice", o)
+			}
+			seen[o] = true
+		}
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/idemproxy/idemproxy/store"
 )
 
@@ -27,6 +25,7 @@ type Middleware struct {
 	log      *slog.Logger
 	bufs     sync.Pool     // *[]byte, reused for response captures
 	releases chan struct{} // semaphore of background releases
+	owners   *owners
 }
 
 // New returns a middleware over s. It validates cfg and reports every
@@ -41,6 +40,7 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 		fencing:  http.CanonicalHeaderKey(orDefault(cfg.FencingHeader, "Idempotency-Fencing-Token")),
 		log:      cfg.Logger,
 		releases: make(chan struct{}, maxPendingReleases),
+		owners:   newOwners(),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -164,7 +164,7 @@ func (m *Middleware) serve(c *call) {
 	c.claim = store.ClaimRequest{
 		Key:         storageKey(rt.scope.kind, scopeValue, key),
 		Fingerprint: fingerprint(r, rt.fingerprintHeaders, c.body, doc),
-		Owner:       uuid.NewString(),
+		Owner:       m.owners.next(),
 		Lease:       rt.policy.Lease,
 		TTL:         rt.policy.TTL,
 		TakeOver:    rt.policy.OnAbandoned == AbandonedRetry,
