@@ -27,7 +27,7 @@ type Cluster struct {
 // StartCluster starts a cluster of its own for tb, torn down when tb ends.
 func StartCluster(tb testing.TB) *Cluster {
 	tb.Helper()
-	requireBinaries(tb)
+	requireBinaries(tb, true)
 	c, err := startCluster(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
@@ -76,7 +76,7 @@ func startCluster(dir string) (*Cluster, error) {
 // create assigns the slots and waits until every node reports the cluster
 // ok with every slot served.
 func (c *Cluster) create() error {
-	_, cli, err := binaries()
+	cli, err := cliBinary()
 	if err != nil {
 		return err
 	}

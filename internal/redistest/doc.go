@@ -23,8 +23,10 @@
 //
 // # Requirements
 //
-// The redis-server and redis-cli binaries (Debian packages redis-server and
-// redis-tools) must be on PATH; when they are not, the test fails with a
-// message naming the package to install. A sentinel is redis-server started
-// with --sentinel, so no redis-sentinel binary is needed.
+// The redis-server binary (Debian package redis-server) must be on PATH,
+// and redis-cli (redis-tools) too for a cluster, which it creates; when
+// one is missing, the test fails with a message naming the package to
+// install. A sentinel is redis-server started with --sentinel, so no
+// redis-sentinel binary is needed. Redis 7 or later: the tests use its
+// ACL channel rules and script effects replication.
 package redistest

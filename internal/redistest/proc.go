@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -27,23 +28,33 @@ const startTimeout = 20 * time.Second
 // pollEvery is the period at which readiness conditions are polled.
 const pollEvery = 10 * time.Millisecond
 
-// binaries returns the paths of redis-server and redis-cli.
-func binaries() (server, cli string, err error) {
-	server, err = exec.LookPath("redis-server")
+// serverBinary returns the path of redis-server.
+func serverBinary() (string, error) {
+	server, err := exec.LookPath("redis-server")
 	if err != nil {
-		return "", "", errors.New(missingMessage)
+		return "", errors.New(missingMessage)
 	}
-	cli, err = exec.LookPath("redis-cli")
-	if err != nil {
-		return "", "", errors.New("redis-cli not found on PATH: install the Debian package redis-tools")
-	}
-	return server, cli, nil
+	return server, nil
 }
 
-// requireBinaries fails tb with missingMessage when a binary is absent.
-func requireBinaries(tb testing.TB) {
+// cliBinary returns the path of redis-cli, which only a cluster's creation
+// needs.
+func cliBinary() (string, error) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		return "", errors.New("redis-cli not found on PATH: install the Debian package redis-tools")
+	}
+	return cli, nil
+}
+
+// requireBinaries fails tb with missingMessage when redis-server is absent,
+// and when redis-cli is too if cli is set.
+func requireBinaries(tb testing.TB, cli bool) {
 	tb.Helper()
-	if _, _, err := binaries(); err != nil {
+	if _, err := serverBinary(); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := cliBinary(); cli && err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -51,7 +62,8 @@ func requireBinaries(tb testing.TB) {
 // freePorts asks the operating system for n distinct free loopback ports.
 // The listeners are held until all ports are known, so they differ; a
 // process may still take one before redis-server binds it, which
-// launchServer detects and retries.
+// startServer detects (the server exits with "Address already in use",
+// and the one answering on the port is not it) and retries.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
@@ -70,12 +82,15 @@ type proc struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited
 	logPath string
+	// logStart is the log's size when the process started: a restart
+	// appends to the log, and only this process's lines count.
+	logStart int64
 }
 
 // launch starts redis-server with the config file conf (plus args), its
 // output appended to logPath.
 func launch(conf, logPath string, args ...string) (*proc, error) {
-	server, _, err := binaries()
+	server, err := serverBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -83,13 +98,17 @@ func launch(conf, logPath string, args ...string) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
+	var logStart int64
+	if fi, err := logFile.Stat(); err == nil {
+		logStart = fi.Size()
+	}
 	cmd := exec.Command(server, append([]string{conf}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := startCmd(cmd); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
 	}
-	p := &proc{cmd: cmd, exited: make(chan struct{}), logPath: logPath}
+	p := &proc{cmd: cmd, exited: make(chan struct{}), logPath: logPath, logStart: logStart}
 	go func() {
 		_ = cmd.Wait()
 		logFile.Close()
@@ -105,32 +124,45 @@ func (p *proc) kill() {
 	<-p.exited
 }
 
+// log returns what the process wrote to its log.
+func (p *proc) log() string {
+	b, _ := os.ReadFile(p.logPath)
+	if int64(len(b)) < p.logStart {
+		return ""
+	}
+	return string(b[p.logStart:])
+}
+
 // logTail returns the end of the process's log, for failure messages.
 func (p *proc) logTail() string {
-	b, _ := os.ReadFile(p.logPath)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
+	l := p.log()
+	if len(l) > 2000 {
+		l = l[len(l)-2000:]
 	}
-	return string(b)
+	return l
 }
 
 // addrInUse reports whether the process exited because its port was taken.
 func (p *proc) addrInUse() bool {
-	return strings.Contains(p.logTail(), "Address already in use")
+	return strings.Contains(p.log(), "Address already in use")
 }
 
 // errExited reports a server that exited while starting.
 var errExited = errors.New("redistest: redis-server exited while starting")
 
-// waitPong polls addr until it answers PING with PONG (a server loading
-// its AOF answers -LOADING first), the process exits, or startTimeout
-// passes.
+// waitPong polls addr until the process answers PING with PONG (a server
+// loading its AOF answers -LOADING first), the process exits, or
+// startTimeout passes. An answer from another process (one that held the
+// port before this one could bind it) does not count: the process must be
+// the one answering, told by INFO server's process_id, or, where INFO is
+// refused (the default user is off), by its log saying it listens.
 func (p *proc) waitPong(network, addr string, tlsConf *tls.Config) error {
 	deadline := time.Now().Add(startTimeout)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
-		if ping(network, addr, tlsConf) == nil {
+		err := p.ping(network, addr, tlsConf)
+		if err == nil {
 			return nil
 		}
 		select {
@@ -139,19 +171,16 @@ func (p *proc) waitPong(network, addr string, tlsConf *tls.Config) error {
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			err := ping(network, addr, tlsConf)
-			if err == nil {
-				return nil
-			}
 			return fmt.Errorf("redistest: %s not ready after %v: %v; log:\n%s", addr, startTimeout, err, p.logTail())
 		}
 	}
 }
 
-// ping sends one inline PING on a fresh connection (over TLS when tlsConf
-// is set). It speaks the protocol by hand so that a server not yet
-// listening does not make a client library log dial errors.
-func ping(network, addr string, tlsConf *tls.Config) error {
+// ping sends an inline PING and INFO server on a fresh connection (over
+// TLS when tlsConf is set), and checks that p answers. It speaks the
+// protocol by hand so that a server not yet listening does not make a
+// client library log dial errors.
+func (p *proc) ping(network, addr string, tlsConf *tls.Config) error {
 	var conn net.Conn
 	var err error
 	d := &net.Dialer{Timeout: time.Second}
@@ -165,18 +194,55 @@ func ping(network, addr string, tlsConf *tls.Config) error {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+	if _, err := conn.Write([]byte("PING\r\nINFO server\r\n")); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	rd := bufio.NewReader(conn)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		return err
 	}
 	// NOAUTH: up, but the default user is off (a test of ACL users).
-	if line != "+PONG\r\n" && !strings.HasPrefix(line, "-NOAUTH") {
+	noauth := strings.HasPrefix(line, "-NOAUTH")
+	if line != "+PONG\r\n" && !noauth {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
-	return nil
+	if noauth {
+		if !strings.Contains(p.log(), "Ready to accept connections") {
+			return errors.New("answered NOAUTH, but the process has not logged that it listens")
+		}
+		return nil
+	}
+	info, err := readBulk(rd)
+	if err != nil {
+		return fmt.Errorf("INFO server: %w", err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+			if v != strconv.Itoa(p.cmd.Process.Pid) {
+				return fmt.Errorf("%s is answered by process %s, not by %d", addr, v, p.cmd.Process.Pid)
+			}
+			return nil
+		}
+	}
+	return errors.New("INFO server has no process_id")
+}
+
+// readBulk reads one RESP bulk string.
+func readBulk(rd *bufio.Reader) (string, error) {
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "$")))
+	if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
+		return "", fmt.Errorf("answered %q", strings.TrimSpace(line))
+	}
+	b := make([]byte, n+2)
+	if _, err := io.ReadFull(rd, b); err != nil {
+		return "", err
+	}
+	return string(b[:n]), nil
 }
 
 // writeConf writes a redis.conf of directive lines into dir.

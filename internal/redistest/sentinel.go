@@ -28,7 +28,7 @@ type Sentinel struct {
 // the master and its replica.
 func StartSentinel(tb testing.TB) *Sentinel {
 	tb.Helper()
-	requireBinaries(tb)
+	requireBinaries(tb, false)
 	s, err := startSentinel(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)

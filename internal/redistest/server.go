@@ -39,6 +39,9 @@ type config struct {
 	maxmemory string
 	policy    string
 	extra     [][2]string
+	// firstPort, when set (by this package's tests only), is the port of
+	// the first attempt instead of a free one.
+	firstPort int
 }
 
 // Option changes how Start configures a server.
@@ -71,7 +74,7 @@ func WithConfig(directive, value string) Option {
 // It fails tb when the server cannot start (or redis-server is missing).
 func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	requireBinaries(tb)
+	requireBinaries(tb, false)
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
@@ -91,6 +94,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 func startServer(cfg config, dir string, more func(port int) []string, args ...string) (*Server, error) {
 	for attempt := 0; ; attempt++ {
 		s, err := tryStart(cfg, dir, more, args)
+		cfg.firstPort = 0
 		if err == nil {
 			return s, nil
 		}
@@ -139,6 +143,9 @@ func tryStart(cfg config, dir string, more func(port int) []string, args []strin
 			return nil, err
 		}
 		port = ports[0]
+		if cfg.firstPort != 0 {
+			port = cfg.firstPort
+		}
 		addr = loopback(port)
 		if cfg.tls {
 			lines = append(lines, "port 0", "tls-port "+strconv.Itoa(port))
@@ -260,8 +267,19 @@ func (s *Server) Kill() {
 // Restart starts the server again (killing it first if it runs) on the same
 // port and data directory, so that it loads what it had persisted. It
 // fails the test that started the server when the server does not come
-// back.
+// back, so it must be called from that test's goroutine; elsewhere use
+// TryRestart.
 func (s *Server) Restart() {
+	if err := s.TryRestart(); err != nil {
+		s.tb.Helper()
+		s.tb.Fatal(err)
+	}
+}
+
+// TryRestart is Restart returning the error instead of failing a test. It
+// fails when the server does not come back, also when another process took
+// its port meanwhile (the server cannot move to another).
+func (s *Server) TryRestart() error {
 	if s.shared {
 		panic("redistest: Restart on a shared server; use Start for a server of your own")
 	}
@@ -270,8 +288,9 @@ func (s *Server) Restart() {
 	defer s.mu.Unlock()
 	if err := s.launch(); err != nil {
 		s.proc = nil
-		s.tb.Fatalf("redistest: restart %s: %v", s.Addr(), err)
+		return fmt.Errorf("redistest: restart %s: %w", s.Addr(), err)
 	}
+	return nil
 }
 
 // stop kills the process for good.

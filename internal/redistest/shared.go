@@ -51,7 +51,7 @@ func Main(m *testing.M) int {
 // unique keys and must not Kill or Restart it.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	requireBinaries(tb)
+	requireBinaries(tb, false)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if !shared.managed {
@@ -75,7 +75,7 @@ func Shared(tb testing.TB) *Server {
 // first use), or, without Main, a cluster of tb's own.
 func SharedCluster(tb testing.TB) *Cluster {
 	tb.Helper()
-	requireBinaries(tb)
+	requireBinaries(tb, true)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if !shared.managed {
