@@ -82,7 +82,10 @@ func startSentinel(dir string) (*Sentinel, error) {
 	s.sentinel, err = startServer(config{}, d, func(int) []string {
 		return []string{
 			"sentinel monitor " + MasterName + " " + masterHost + " " + masterPort + " 1",
-			"sentinel down-after-milliseconds " + MasterName + " 2000",
+			// Long enough that a master slow to answer on a loaded
+			// machine (two cores, -race) is not failed over under a
+			// test; no test here waits for a failover.
+			"sentinel down-after-milliseconds " + MasterName + " 10000",
 			"sentinel failover-timeout " + MasterName + " 10000",
 		}
 	}, "--sentinel")
