@@ -36,6 +36,11 @@ type Config struct {
 	// are not registered (never the global registry behind your back).
 	Registerer prometheus.Registerer
 
+	// ReplayCache bounds the process-local cache of completed responses,
+	// which serves replays without a store round trip. Default: on, see
+	// ReplayCache's fields.
+	ReplayCache ReplayCache
+
 	// Logger receives warnings (store errors, fail-open passes, lost
 	// leases). Keys and bodies are never logged raw. Default: slog.Default().
 	Logger *slog.Logger

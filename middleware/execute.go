@@ -111,6 +111,9 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 		err = m.store.Finish(ctx, store.FinishRequest{
 			Key: c.claim.Key, Owner: c.claim.Owner, State: store.Completed, Status: status, Response: resp, TTL: rt.policy.TTL,
 		})
+		if err == nil {
+			m.cache.put(c.claim.Key, c.claim.Fingerprint, resp, rt.policy.TTL, began)
+		}
 	}
 	m.metrics.storeDuration.WithLabelValues(op).Observe(time.Since(began).Seconds())
 	switch {

@@ -26,6 +26,7 @@ type Middleware struct {
 	bufs     sync.Pool     // *[]byte, reused for response captures
 	releases chan struct{} // semaphore of background releases
 	owners   *owners
+	cache    *replayCache // nil when disabled
 }
 
 // New returns a middleware over s. It validates cfg and reports every
@@ -41,6 +42,7 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 		log:      cfg.Logger,
 		releases: make(chan struct{}, maxPendingReleases),
 		owners:   newOwners(),
+		cache:    newReplayCache(cfg.ReplayCache),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -190,6 +192,11 @@ const minWait = 10 * time.Millisecond
 // owner in wait mode.
 func (m *Middleware) claimAndAct(c *call) {
 	rt := c.rt
+	if resp := m.cache.get(c.claim.Key, c.claim.Fingerprint, c.start); resp != nil {
+		writeStored(c.w, resp)
+		rt.metrics.observe(OutcomeReplayed, c.start)
+		return
+	}
 	deadline := c.start.Add(rt.policy.WaitTimeout)
 	waited := false
 	for {
@@ -209,6 +216,7 @@ func (m *Middleware) claimAndAct(c *call) {
 			}
 			writeStored(c.w, res.Response)
 			rt.metrics.observe(outcome, c.start)
+			m.cache.put(c.claim.Key, c.claim.Fingerprint, res.Response, res.ExpiresIn, time.Now())
 			return
 		case store.Busy:
 			if left := time.Until(deadline); rt.policy.InProgress == InProgressWait && left > 0 {

@@ -37,3 +37,8 @@ func (m *Middleware) RouteNames() []string {
 	}
 	return names
 }
+
+// Forget drops this replica's cached copy of the record at key, after an
+// operator deleted the record from the store. Other replicas' copies end
+// within ReplayCache.MaxAge.
+func (m *Middleware) Forget(key store.Key) { m.cache.forget(key) }

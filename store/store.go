@@ -128,6 +128,10 @@ type ClaimResult struct {
 	Status int
 	// Response is the stored response (Replay).
 	Response *Response
+	// ExpiresIn is how long the record is kept from now, by the store's
+	// clock (Replay; 0 when the backend does not say). Relative, so that a
+	// caller caching the response needs no clock agreement with the store.
+	ExpiresIn time.Duration
 }
 
 // FinishRequest is the input of Store.Finish.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idemproxy/idemproxy/store"
 )
 
 // adminFor serves the admin handler of a harness with token.
@@ -83,6 +85,14 @@ func TestAdminRecords(t *testing.T) {
 	}
 	if status, _ := call(t, http.MethodGet, byKey, "s3cret"); status != http.StatusNotFound {
 		t.Errorf("GET after DELETE = %d, want 404", status)
+	}
+	// The key runs again here (a new record is made): the replica's cached
+	// copy went with the record.
+	if status, _, _ := h.post(t, "ops-1"); status != http.StatusCreated {
+		t.Errorf("POST after DELETE = %d, want 201", status)
+	}
+	if rec, err := h.record(t, "ops-1"); err != nil || rec.State != store.Completed {
+		t.Errorf("record after the POST that followed DELETE: %v, %v; want a new COMPLETED record", rec.State, err)
 	}
 	if status, body := call(t, http.MethodGet, adm.URL+"/records?route=nope&key=k", "s3cret"); status != http.StatusBadRequest || !strings.Contains(body, "nope") {
 		t.Errorf("GET on an unknown route = %d %s, want 400 naming it", status, body)

@@ -27,7 +27,8 @@ import (
 // response's headers and body digest; the body itself with body=1). DELETE
 // removes it whatever its state, so the key can be used again: only for a
 // record known to be wrong, since a deleted COMPLETED record lets a retry run
-// twice. Both need "Authorization: Bearer <admin.token>"; without a
+// twice. Other replicas may replay a cached copy of a deleted COMPLETED
+// record for up to replay_cache.max_age. Both need "Authorization: Bearer <admin.token>"; without a
 // configured token they are disabled.
 type records struct {
 	token string
@@ -56,6 +57,9 @@ func (h *records) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		h.get(w, r, key)
 	case http.MethodDelete:
+		// Forget this replica's cached copy whether or not the delete
+		// lands; other replicas' copies end within replay_cache.max_age.
+		h.mw.Forget(key)
 		if err := h.store.Delete(r.Context(), key); err != nil {
 			problem(w, http.StatusServiceUnavailable, "Store error", err.Error())
 			return

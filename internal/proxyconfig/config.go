@@ -172,6 +172,17 @@ type Idempotency struct {
 	// Routes are the covered routes, first match wins. Default: one route,
 	// "default", covering every path (POST and PATCH).
 	Routes []Route `yaml:"routes"`
+	// ReplayCache bounds the replica's cache of completed responses
+	// (middleware.ReplayCache).
+	ReplayCache ReplayCache `yaml:"replay_cache"`
+}
+
+// ReplayCache is middleware.ReplayCache. Zero fields take its defaults;
+// max_entries -1 disables the cache.
+type ReplayCache struct {
+	MaxEntries int      `yaml:"max_entries"`
+	MaxBytes   ByteSize `yaml:"max_bytes"`
+	MaxAge     Duration `yaml:"max_age"`
 }
 
 // Route is one covered route (middleware.Route).

@@ -103,6 +103,11 @@ func TestLoadErrorsNameTheField(t *testing.T) {
 			want: []string{"config.yaml:5: idempotency.defaults.max_request_body: must not be negative, got -1"},
 		},
 		{
+			name: "bad replay cache bounds",
+			file: upstream + "idempotency:\n  replay_cache:\n    max_entries: -2\n    max_age: -1s\n",
+			want: []string{"idempotency.replay_cache.max_entries: must be -1", "idempotency.replay_cache.max_age: must not be negative"},
+		},
+		{
 			name: "negative duration",
 			file: upstream + "server:\n  read_timeout: -1s\n",
 			want: []string{"config.yaml:4: server.read_timeout: must not be negative"},

@@ -12,6 +12,11 @@ func (c *Config) Middleware() middleware.Config {
 		Policy:        id.Defaults.middleware(),
 		HeaderName:    id.Header,
 		FencingHeader: id.FencingHeader,
+		ReplayCache: middleware.ReplayCache{
+			MaxEntries: id.ReplayCache.MaxEntries,
+			MaxBytes:   int64(id.ReplayCache.MaxBytes),
+			MaxAge:     id.ReplayCache.MaxAge.Std(),
+		},
 	}
 	for _, r := range id.Routes {
 		mc.Routes = append(mc.Routes, middleware.Route{

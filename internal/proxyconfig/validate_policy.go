@@ -13,6 +13,11 @@ func (v *validator) idempotency() {
 	v.headerName("idempotency.header", id.Header, true)
 	v.headerName("idempotency.fencing_header", id.FencingHeader, true)
 	v.policy("idempotency.defaults", id.Defaults)
+	if id.ReplayCache.MaxEntries < -1 {
+		v.bad("idempotency.replay_cache.max_entries", "must be -1 (off), 0 (default) or positive, got %d", id.ReplayCache.MaxEntries)
+	}
+	v.nonNegativeInt("idempotency.replay_cache.max_bytes", int64(id.ReplayCache.MaxBytes))
+	v.nonNegative("idempotency.replay_cache.max_age", id.ReplayCache.MaxAge)
 	names := map[string]int{}
 	for i, r := range id.Routes {
 		p := indexPath("idempotency.routes", i)

@@ -57,7 +57,7 @@ func (s *Store) claim(req store.ClaimRequest) (store.ClaimResult, *store.Respons
 		if r.response == nil {
 			return store.ClaimResult{Outcome: store.NotReplayable, Status: r.status}, nil, nil
 		}
-		return store.ClaimResult{Outcome: store.Replay, Status: r.status}, r.response, nil
+		return store.ClaimResult{Outcome: store.Replay, Status: r.status, ExpiresIn: r.expiresAt.Sub(now)}, r.response, nil
 	case store.Failed:
 		return store.ClaimResult{Outcome: store.PreviouslyFailed, Status: r.status}, nil, nil
 	}
