@@ -177,7 +177,8 @@ func (p *proc) waitPong(network, addr string, tlsConf *tls.Config) error {
 }
 
 // ping sends an inline PING and INFO server on a fresh connection (over
-// TLS when tlsConf is set), and checks that p answers. It speaks the
+// TLS when tlsConf is set), and checks that p answers, not another process
+// on the same address. It speaks the
 // protocol by hand so that a server not yet listening does not make a
 // client library log dial errors.
 func (p *proc) ping(network, addr string, tlsConf *tls.Config) error {
@@ -207,13 +208,19 @@ func (p *proc) ping(network, addr string, tlsConf *tls.Config) error {
 	if line != "+PONG\r\n" && !noauth {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
-	if noauth {
+	info, err := "", errRefused
+	if !noauth {
+		info, err = readBulk(rd)
+	}
+	if errors.Is(err, errRefused) {
+		// INFO refused (NOAUTH, or renamed away by a test): then the
+		// process must have logged that it listens, which it does only
+		// once it has bound the port.
 		if !strings.Contains(p.log(), "Ready to accept connections") {
-			return errors.New("answered NOAUTH, but the process has not logged that it listens")
+			return errors.New("INFO refused, and the process has not logged that it listens")
 		}
 		return nil
 	}
-	info, err := readBulk(rd)
 	if err != nil {
 		return fmt.Errorf("INFO server: %w", err)
 	}
@@ -228,11 +235,17 @@ func (p *proc) ping(network, addr string, tlsConf *tls.Config) error {
 	return errors.New("INFO server has no process_id")
 }
 
-// readBulk reads one RESP bulk string.
+// errRefused reports an error reply.
+var errRefused = errors.New("refused")
+
+// readBulk reads one RESP bulk string; errRefused for an error reply.
 func readBulk(rd *bufio.Reader) (string, error) {
 	line, err := rd.ReadString('\n')
 	if err != nil {
 		return "", err
+	}
+	if strings.HasPrefix(line, "-") {
+		return "", fmt.Errorf("%w: %s", errRefused, strings.TrimSpace(line))
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "$")))
 	if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
