@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -43,12 +42,36 @@ type NodeReport struct {
 	MaxmemoryPolicy string
 	// ConfigErr is the error of CONFIG GET, when the server refused it
 	// (managed Redis renames or forbids CONFIG); nil when it answered.
+	// RDBSave and AppendFsync are then unknown.
 	ConfigErr error
-	// AOF reports appendonly (INFO persistence aof_enabled).
+	// InfoErr is the error of INFO, when the server refused it; nil when
+	// it answered. Version is then unknown.
+	InfoErr error
+	// AOF reports appendonly (CONFIG GET appendonly, or INFO persistence
+	// aof_enabled).
 	AOF bool
+	// AppendFsync is the appendfsync setting ("" when CONFIG is not
+	// permitted).
+	AppendFsync string
 	// RDBSave is the "save" setting (RDB snapshots; "" when off or when
 	// CONFIG is not permitted).
 	RDBSave string
+}
+
+// MinVersion is the oldest Redis the store runs on, the one place it is
+// stated: the scripts read TIME and then write, which needs the effects
+// replication Redis 5 turned on by default (see the package doc). Wait
+// with an ACL user needs Redis 6.2's channel rules (&<prefix>*).
+const MinVersion = "5.0"
+
+// VersionError reports a server older than MinVersion.
+type VersionError struct {
+	Addr    string
+	Version string
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("redisstore: server %s runs Redis %s; the store needs Redis %s or later (its scripts read TIME before they write)", e.Addr, e.Version, MinVersion)
 }
 
 // EvictionError reports a server whose maxmemory-policy may evict records.
@@ -81,11 +104,13 @@ func CheckServer(ctx context.Context, client ServerClient, allowEviction bool) (
 
 // CheckServerWith checks the server(s) behind client at startup. It returns an
 // *EvictionError when a maxmemory-policy other than noeviction is set and
-// allowEviction is false; with allowEviction the policy becomes a warning.
-// It never fails because CONFIG is not permitted (managed Redis): it says
-// so in the report, reads the policy from INFO instead, and goes on.
-// Missing persistence is a warning: a restart would forget every record.
-// Errors other than *EvictionError mean a server could not be asked at all.
+// cfg.AllowEviction is false (with it the policy becomes a warning), and a
+// *VersionError for a server older than MinVersion; several are joined
+// (errors.Join), so look for them with errors.As. It never fails because
+// CONFIG or INFO is not permitted (managed Redis): it says so in the
+// report, reads what it can from the other, and goes on. What persistence
+// loses (AOF off, appendfsync, no RDB rule) is a warning. Other errors mean
+// a server could not be asked at all.
 //
 // When client can also publish and subscribe (go-redis clients can), it
 // probes PUBLISH and SUBSCRIBE on a channel under cfg.KeyPrefix, and warns
@@ -131,14 +156,23 @@ func CheckServerWith(ctx context.Context, client ServerClient, cfg CheckConfig) 
 		}
 	}
 
-	var evict error
+	var fatal error
 	for _, n := range rep.Nodes {
 		name := n.Addr
 		if name == "" {
 			name = "(server)"
 		}
+		if n.InfoErr != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: INFO not permitted (%v); version unknown, settings read from CONFIG", name, n.InfoErr))
+		}
 		if n.ConfigErr != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: CONFIG GET not permitted (%v); policy read from INFO, persistence settings partly unknown", name, n.ConfigErr))
+		}
+		switch major, ok := majorVersion(n.Version); {
+		case !ok:
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: version unknown; make sure it is Redis %s or later", name, MinVersion))
+		case major < 5:
+			fatal = errors.Join(fatal, &VersionError{Addr: name, Version: n.Version})
 		}
 		switch n.MaxmemoryPolicy {
 		case "noeviction":
@@ -146,70 +180,37 @@ func CheckServerWith(ctx context.Context, client ServerClient, cfg CheckConfig) 
 			rep.Warnings = append(rep.Warnings, name+": maxmemory-policy unknown; make sure it is noeviction")
 		default:
 			if !allowEviction {
-				evict = errors.Join(evict, &EvictionError{Addr: name, Policy: n.MaxmemoryPolicy})
+				fatal = errors.Join(fatal, &EvictionError{Addr: name, Policy: n.MaxmemoryPolicy})
 			} else {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: maxmemory-policy %s allowed: an evicted record lets a retry run twice", name, n.MaxmemoryPolicy))
 			}
 		}
-		if !n.AOF {
-			w := name + ": AOF is off: a restart loses the records written since the last snapshot"
-			if n.RDBSave == "" {
-				w = name + ": no persistence seen (AOF off, no RDB save rule): a restart loses every record"
-			}
-			rep.Warnings = append(rep.Warnings, w)
-		}
+		rep.Warnings = append(rep.Warnings, persistenceWarnings(name, n)...)
 	}
-	return rep, evict
+	return rep, fatal
 }
 
-func checkNode(ctx context.Context, c ServerClient) (NodeReport, error) {
-	var n NodeReport
-	if o, ok := c.(interface{ Options() *redis.Options }); ok {
-		n.Addr = o.Options().Addr
+// persistenceWarnings says what a restart or a crash of n loses.
+func persistenceWarnings(name string, n NodeReport) []string {
+	configKnown := n.ConfigErr == nil
+	switch {
+	case n.InfoErr != nil && !configKnown:
+		return []string{name + ": persistence unknown (INFO and CONFIG not permitted): a restart may lose every record"}
+	case !n.AOF && !configKnown:
+		return []string{name + ": AOF is off and the RDB save rules unknown (CONFIG not permitted): a restart loses the records written since the last snapshot, every record if there is none"}
+	case !n.AOF && n.RDBSave == "":
+		return []string{name + ": no persistence (AOF off, no RDB save rule): a restart loses every record"}
+	case !n.AOF:
+		return []string{name + ": AOF is off: a restart loses the records written since the last RDB snapshot"}
+	case !configKnown:
+		return []string{name + ": appendfsync unknown (CONFIG not permitted): an operating system crash may lose the last records"}
 	}
-	// INFO's default sections hold server, memory and persistence; asking
-	// for several sections by name needs Redis 7.
-	info, err := c.Info(ctx).Result()
-	if err != nil {
-		return n, fmt.Errorf("redisstore: check server %s: INFO: %w", n.Addr, err)
+	switch n.AppendFsync {
+	case "always":
+		return nil
+	case "everysec":
+		return []string{name + ": appendfsync everysec: an operating system crash or power loss loses up to about a second of records (a Redis crash alone loses none)"}
+	default:
+		return []string{fmt.Sprintf("%s: appendfsync %s: an operating system crash or power loss loses the records the system had not written yet (often 30 s)", name, n.AppendFsync)}
 	}
-	fields := parseInfo(info)
-	n.Version = fields["redis_version"]
-	n.MaxmemoryPolicy = fields["maxmemory_policy"]
-	n.AOF = fields["aof_enabled"] == "1"
-
-	cfg := make(map[string]string)
-	for _, p := range []string{"maxmemory-policy", "appendonly", "save"} {
-		m, err := c.ConfigGet(ctx, p).Result()
-		var refused redis.Error // the server answered with an error
-		switch {
-		case errors.As(err, &refused):
-			n.ConfigErr = err
-			return n, nil
-		case err != nil:
-			return n, fmt.Errorf("redisstore: check server %s: CONFIG GET: %w", n.Addr, err)
-		}
-		for k, v := range m {
-			cfg[k] = v
-		}
-	}
-	if p := cfg["maxmemory-policy"]; p != "" {
-		n.MaxmemoryPolicy = p
-	}
-	if v, ok := cfg["appendonly"]; ok {
-		n.AOF = v == "yes"
-	}
-	n.RDBSave = cfg["save"]
-	return n, nil
-}
-
-// parseInfo reads "name:value" lines of INFO.
-func parseInfo(info string) map[string]string {
-	m := make(map[string]string)
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			m[k] = v
-		}
-	}
-	return m
 }

@@ -40,9 +40,10 @@
 //
 // Leases and expiries are measured by the Redis server's clock (TIME in the
 // scripts), never by the proxies' clocks, which may disagree. A script may
-// read TIME and then write because Redis (5 and later by default, 7
-// always) replicates a script's effects — the HSET and PEXPIREAT it made —
-// to replicas and the AOF, not the script to run again. Expiry is
+// read TIME and then write because Redis replicates a script's effects —
+// the HSET and PEXPIREAT it made — to replicas and the AOF, not the script
+// to run again: by default from Redis 5, which is why that is the oldest
+// Redis the store runs on (MinVersion; Redis 7 always does). Expiry is
 // judged on the logical field e, and a logically expired record reads as
 // absent; the key's own PEXPIREAT (at e) only collects garbage. Tests move
 // the clock with an offset every script adds to TIME (always 0 outside
@@ -106,9 +107,12 @@
 //
 // # The server
 //
-// An evicted record is a silent double execution, so CheckServer refuses a
-// maxmemory-policy other than noeviction unless told otherwise, and reports
-// whether the server persists (AOF, RDB): without persistence a restart
-// forgets every record. ParseURL and NewClient make a client with deliberate
-// timeouts and retries; see NewClient.
+// The store needs Redis 5 or later (MinVersion). An evicted record is a
+// silent double execution, so CheckServer refuses a maxmemory-policy other
+// than noeviction unless told otherwise, refuses a Redis older than
+// MinVersion, and reports what the server's persistence loses (AOF,
+// appendfsync, RDB): without persistence a restart forgets every record.
+// A server's refusal of INFO or CONFIG (managed Redis) is reported, not
+// fatal. ParseURL and NewClient make a client with deliberate timeouts
+// and retries; see NewClient.
 package redisstore

@@ -13,8 +13,9 @@
 -- failed, 6 mismatch, 7 abandoned; response is the encoded response (replay
 -- only) or nil.
 --
--- TIME is allowed in a script that writes because Redis 7 replicates a
--- script's effects (the HSET and PEXPIREAT it made), not the script itself.
+-- TIME is allowed in a script that writes because Redis replicates a
+-- script's effects (the HSET and PEXPIREAT it made), not the script itself
+-- (by default from Redis 5, the oldest the store runs on: see doc.go).
 local key = KEYS[1]
 local fp, owner = ARGV[1], ARGV[2]
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
