@@ -51,25 +51,41 @@
 //
 // # Versions
 //
-// A claim's version is the clock in microseconds, or the previous version
-// plus one when that is greater, so it grows with every claim of a key:
-// after a takeover, a release (the tombstone keeps it) or an expiry.
+// A claim's version is the Redis clock in microseconds, or the previous
+// version plus one when that is greater. While a trace of the previous
+// record is there (the record itself, or a released record's tombstone,
+// kept 10 s) the version grows strictly; once none is (an expiry, a
+// Delete, a tombstone gone) it grows as long as the Redis clock does not go
+// back. The version is advisory: the store fences with the owner token,
+// never with the version, which it hands to upstreams that want to refuse
+// a stale owner themselves.
 //
 // # Retries are safe
 //
 // go-redis may send a script again after a lost reply, when the first run
-// did happen. Every script is safe to repeat: a claim by the same owner
-// with the same fingerprint answers Claimed with the same version and
-// counts that owner's lease afresh from the retry, even when it had passed
-// (a retry that comes after a takeover finds another owner and answers
-// Busy); Finish
-// and Release carry a per-call nonce, and a retry of the call that ended
-// the claim finds its nonce and succeeds again (a second, distinct call by
-// the same owner is still refused with store.ErrNotOwner); Renew extends
-// the lease again; Delete deletes again. So NewClient keeps go-redis
-// retries on (MaxRetries 2): every Claimed answer, first or retried, comes
-// with a lease that runs from the script's own now, so a retry never
-// leaves two owners each holding a live lease.
+// did happen. Every script is safe to re-send:
+//
+//   - Claim by the same owner with the same fingerprint answers Claimed
+//     with the same version and counts that owner's lease afresh, even when
+//     it had passed (a re-send that comes after a takeover finds another
+//     owner and answers Busy).
+//   - Finish and Release carry a nonce per call, which the script stores
+//     with its result: a re-send of the same call finds its own nonce and
+//     succeeds again, so a lost reply never turns a success into
+//     store.ErrNotOwner. That is all a nonce does: a second Finish or
+//     Release call by the application (another nonce) gets
+//     store.ErrNotOwner, as any call on a record no longer IN_PROGRESS for
+//     that owner does.
+//   - Release leaves a tombstone for 10 s that reads as absent; it keeps
+//     the owner and nonce, so that a re-sent Release succeeds within that
+//     time, and the version, so that the next claim's version still grows.
+//   - Renew extends the lease again from the new now; Delete deletes again.
+//
+// Fencing rests on the owner token alone: Finish, Release and Renew act
+// only for the owner the IN_PROGRESS record holds. So NewClient keeps
+// go-redis retries on (MaxRetries 2): every Claimed answer, first or
+// re-sent, comes with a lease that runs from the script's own now, so a
+// retry never leaves two owners each holding a live lease.
 //
 // # Stored responses
 //
