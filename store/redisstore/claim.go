@@ -56,7 +56,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 // parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,
 // status, response}; a response may be at most maxResponse bytes.
 func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
-	if len(v) < 5 {
+	if len(v) != 6 {
 		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 6", len(v))
 	}
 	var n [5]int64
@@ -78,11 +78,7 @@ func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
 		Status:     int(n[4]),
 	}
 	if res.Outcome == store.Replay {
-		var raw string
-		ok := len(v) == 6
-		if ok {
-			raw, ok = v[5].(string)
-		}
+		raw, ok := v[5].(string)
 		if !ok {
 			return store.ClaimResult{}, fmt.Errorf("replay without a stored response")
 		}
