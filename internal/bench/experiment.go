@@ -30,7 +30,8 @@ type Experiments struct {
 	// one pipeline (a write and a read for many scripts, on both sides).
 	Batch bool
 	// BufferPool gives the ReverseProxy a pool of copy buffers instead of a
-	// new 32 KiB buffer per response (plain proxy too).
+	// new 32 KiB buffer per response (plain proxy too). cmd/idemproxy and
+	// NewPlainProxy now always have one, so this changes nothing.
 	BufferPool bool
 	// FullDuplex lets the proxy read a request body after it began writing
 	// the response (http.ResponseController.EnableFullDuplex): without it
@@ -40,11 +41,10 @@ type Experiments struct {
 	FullDuplex bool
 }
 
-// wrap applies the experiments that wrap the proxy's handler.
+// wrap applies the experiments that wrap the proxy's handler. Full duplex
+// is now always on, as in cmd/idemproxy (the FullDuplex switch is kept so
+// old command lines still parse).
 func (x Experiments) wrap(h http.Handler) http.Handler {
-	if !x.FullDuplex {
-		return h
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = http.NewResponseController(w).EnableFullDuplex()
 		h.ServeHTTP(w, r)

@@ -52,8 +52,9 @@ func NewPlainProxy(target *url.URL, transport http.RoundTripper, log *slog.Logge
 			pr.SetURL(target)
 			pr.SetXForwarded()
 		},
-		Transport: transport,
-		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Transport:  transport,
+		BufferPool: newBufferPool(),
+		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 
