@@ -221,4 +221,3 @@ func TestUpstreamSeesKeyAndFencingToken(t *testing.T) {
 		t.Errorf("upstream saw key %q, fencing token %q; want k-seen and a token", got[0], got[1])
 	}
 }
-
