@@ -83,11 +83,13 @@ type batch struct {
 
 // subConn is the state of one subscription connection, owned by serve.
 type subConn struct {
-	w       *waiters
-	ps      *redis.PubSub
-	seq     int
-	onConn  map[string]bool // channels subscribed, or being, on ps
-	batches []*batch        // sent, their PONG not read yet
+	w   *waiters
+	ps  *redis.PubSub
+	seq int
+	// onConn holds the channels subscribed on ps: true once confirmed,
+	// false while the SUBSCRIBE's barrier is not answered yet.
+	onConn  map[string]bool
+	batches []*batch // sent, their PONG not read yet
 }
 
 const healthToken = "idem-health"
@@ -215,13 +217,18 @@ func (c *subConn) write(op func(ctx context.Context) error) error {
 
 // sync subscribes to the channels in use that are not on the connection
 // yet, and unsubscribes from those no longer in use, each followed by a
-// PING barrier.
+// PING barrier. A channel whose last waiter left and a new one came before
+// sync looked stayed subscribed: its new waiters are ready at once.
 func (c *subConn) sync() error {
 	var sub, unsub []string
 	c.w.mu.Lock()
 	for ch, cw := range c.w.chans {
-		if !c.onConn[ch] && cw.refused == nil {
+		confirmed, on := c.onConn[ch]
+		switch {
+		case !on && cw.refused == nil:
 			sub = append(sub, ch)
+		case confirmed && !cw.subscribed:
+			cw.answer(nil)
 		}
 	}
 	for ch := range c.onConn {
@@ -251,7 +258,7 @@ func (c *subConn) sync() error {
 		}
 		for _, ch := range b.channels {
 			if b.subscribe {
-				c.onConn[ch] = true
+				c.onConn[ch] = false // until its barrier is answered
 			} else {
 				delete(c.onConn, ch)
 			}
@@ -292,25 +299,31 @@ func (c *subConn) confirm(token string) bool {
 		}
 		for _, ch := range b.channels {
 			if b.err != nil {
-				delete(c.onConn, ch)
+				delete(c.onConn, ch) // a later waiter may try again
+			} else if _, on := c.onConn[ch]; on {
+				c.onConn[ch] = true
 			}
-			cw := c.w.chans[ch]
-			if cw == nil {
-				continue
-			}
-			if b.err != nil {
-				cw.refused = b.err
-			} else {
-				cw.subscribed = true
-			}
-			for wt := range cw.set {
-				wt.err = cw.refused
-				select {
-				case wt.ready <- struct{}{}:
-				default:
-				}
+			if cw := c.w.chans[ch]; cw != nil {
+				cw.answer(b.err)
 			}
 		}
 	}
 	return true
+}
+
+// answer tells cw's waiters that their channel is subscribed (refused nil)
+// or that the server refused it. Called with waiters.mu held.
+func (cw *channelWaiters) answer(refused error) {
+	if refused != nil {
+		cw.refused = refused
+	} else {
+		cw.subscribed = true
+	}
+	for wt := range cw.set {
+		wt.err = cw.refused
+		select {
+		case wt.ready <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -100,6 +100,10 @@ func newWaiters(client Client, max int) *waiters {
 func (w *waiters) register(channel string) (*waiter, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.registerLocked(channel)
+}
+
+func (w *waiters) registerLocked(channel string) (*waiter, error) {
 	if w.closed {
 		return nil, ErrClosed
 	}
@@ -134,6 +138,10 @@ func (w *waiters) register(channel string) (*waiter, error) {
 func (w *waiters) unregister(wt *waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.unregisterLocked(wt)
+}
+
+func (w *waiters) unregisterLocked(wt *waiter) {
 	cw := w.chans[wt.channel]
 	delete(cw.set, wt)
 	w.n--
