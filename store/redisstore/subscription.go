@@ -110,12 +110,24 @@ func (w *waiters) serve() (healthy bool) {
 		w.lost()
 	}()
 	// The first sync dials; only then may the reader start, or its
-	// Receive would dial again after a failed dial.
-	if err := c.sync(); err != nil {
-		return false
-	}
-	if len(c.onConn) == 0 {
-		return true // every waiter left meanwhile: nothing to dial for
+	// Receive would dial again after a failed dial. With nothing to
+	// subscribe (every waiter left, or its channel was refused) there is
+	// nothing to dial for: wait for the waiters to change.
+	for {
+		if err := c.sync(); err != nil {
+			return false
+		}
+		if len(c.onConn) > 0 {
+			break
+		}
+		if w.idle() {
+			return true
+		}
+		select {
+		case <-w.stop:
+			return true
+		case <-w.wake:
+		}
 	}
 	msgs := make(chan received)
 	go read(c.ps, msgs, done)
