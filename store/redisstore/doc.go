@@ -96,7 +96,8 @@
 // it compresses at several hundred MB/s and decompresses at GB/s per core,
 // so a replay of a large JSON body costs little CPU while Redis keeps a
 // fraction of the bytes; gzip/flate would cost several times more CPU on
-// every replay.
+// every replay. Config.MaxResponseSize (16 MiB) bounds what a replay
+// decodes, so that a damaged value cannot make it allocate without bound.
 //
 // # Wait
 //
