@@ -253,3 +253,24 @@ func TestFinishBeyondMaxResponseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayExpiresIn: a replay says how long the record is kept from now,
+// by the Redis clock, so that the middleware's replay cache can keep it
+// that long (store.ClaimResult.ExpiresIn).
+func TestReplayExpiresIn(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, redistest.Shared(t).Client(t), redisstore.Config{})
+	key := newKey()
+	mustClaim(t, s, claimReq(key, "o"), store.Claimed)
+	if err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "o", State: store.Completed, Status: 201, Response: sample(), TTL: ttl}); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	const slack = time.Second
+	for _, step := range []struct{ advance, want time.Duration }{{0, ttl}, {ttl / 2, ttl / 2}} {
+		s.AdvanceClock(step.advance)
+		res := mustClaim(t, s, claimReq(key, "retry"), store.Replay)
+		if res.ExpiresIn < step.want-slack || res.ExpiresIn > step.want {
+			t.Errorf("ExpiresIn: got %v, want %v (- %v)", res.ExpiresIn, step.want, slack)
+		}
+	}
+}

@@ -54,10 +54,15 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 }
 
 // parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,
-// status, response}; a response may be at most maxResponse bytes.
+// status, response, expires_in_ms}; a response may be at most maxResponse
+// bytes.
 func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
-	if len(v) != 6 {
-		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 6", len(v))
+	if len(v) != 7 {
+		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 7", len(v))
+	}
+	expiresIn, ok := v[6].(int64)
+	if !ok {
+		return store.ClaimResult{}, fmt.Errorf("script value 6 is %T, want an integer", v[6])
 	}
 	var n [5]int64
 	for i := range n {
@@ -87,6 +92,7 @@ func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
 			return store.ClaimResult{}, err
 		}
 		res.Response = resp
+		res.ExpiresIn = time.Duration(expiresIn) * time.Millisecond
 	}
 	return res, nil
 }

@@ -8,10 +8,11 @@
 -- ARGV[5] "1" to take over an abandoned record, else "0"
 -- ARGV[6] clock offset, ms (0 in production; tests move time with it)
 --
--- Returns {outcome, version, took_over, retry_after_ms, status, response}:
--- outcome 1 claimed, 2 replay, 3 busy, 4 not replayable, 5 previously
--- failed, 6 mismatch, 7 abandoned; response is the encoded response (replay
--- only) or nil.
+-- Returns {outcome, version, took_over, retry_after_ms, status, response,
+-- expires_in_ms}: outcome 1 claimed, 2 replay, 3 busy, 4 not replayable,
+-- 5 previously failed, 6 mismatch, 7 abandoned; response is the encoded
+-- response (replay only) or nil; expires_in_ms is how long the record is
+-- kept from now (replay only, else 0).
 --
 -- TIME is allowed in a script that writes because Redis replicates a
 -- script's effects (the HSET and PEXPIREAT it made), not the script itself
@@ -41,7 +42,7 @@ local function claim(took)
   redis.call('DEL', key)
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
   redis.call('PEXPIREAT', key, e)
-  return {1, v, took, 0, 0, false}
+  return {1, v, took, 0, 0, false, 0}
 end
 
 -- Absent, released (a tombstone), or past its logical expiry: the Redis
@@ -51,7 +52,7 @@ if state == nil or state == 4 or expires <= now then
 end
 -- The fingerprint before anything else: another request never learns more.
 if r[2] ~= fp then
-  return {6, 0, 0, 0, 0, false}
+  return {6, 0, 0, 0, 0, false, 0}
 end
 if state == 1 then
   -- The same owner again is a retry of its own claim (a reply lost, the
@@ -67,14 +68,14 @@ if state == 1 then
       redis.call('HSET', key, 'e', expires)
     end
     redis.call('PEXPIREAT', key, expires)
-    return {1, version, tonumber(r[8]) or 0, 0, 0, false}
+    return {1, version, tonumber(r[8]) or 0, 0, 0, false, 0}
   end
   local lease_until = tonumber(r[5])
   if lease_until > now then
-    return {3, 0, 0, lease_until - now, 0, false}
+    return {3, 0, 0, lease_until - now, 0, false, 0}
   end
   if not takeover then
-    return {7, 0, 0, 0, 0, false}
+    return {7, 0, 0, 0, 0, false, 0}
   end
   return claim(1)
 end
@@ -82,11 +83,11 @@ local status = tonumber(r[7])
 if state == 2 then
   local resp = redis.call('HGET', key, 'r')
   if resp then
-    return {2, 0, 0, 0, status, resp}
+    return {2, 0, 0, 0, status, resp, expires - now}
   end
-  return {4, 0, 0, 0, status, false}
+  return {4, 0, 0, 0, status, false, 0}
 end
 if state == 3 then
-  return {5, 0, 0, 0, status, false}
+  return {5, 0, 0, 0, status, false, 0}
 end
 return redis.error_reply('idem: record ' .. key .. ' has unknown state ' .. tostring(r[1]))
