@@ -39,14 +39,27 @@ local version = tonumber(r[4]) or 0
 local function claim(took)
   local v = math.max(now_us, version + 1)
   local e = now + math.max(ttl, lease)
-  redis.call('DEL', key)
+  -- HSET first, then drop the previous record's other fields: Redis checks
+  -- maxmemory only at a script's first memory-adding write (DEL is not one),
+  -- so with DEL first a Redis out of memory under noeviction would still
+  -- take the claim (RELIABILITY.md D2). Written this way, an OOM Redis
+  -- refuses the claim and the request gets 503, not a run.
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
+  redis.call('HDEL', key, 'c', 'r', 'n')
   redis.call('PEXPIREAT', key, e)
   return {1, v, took, 0, 0, false, 0}
 end
 
 -- Absent, released (a tombstone), or past its logical expiry: the Redis
 -- key's own TTL only collects garbage.
+if state == 4 and expires > now and r[3] == owner then
+  -- Its owner released this claim already: the client was told to retry,
+  -- and this is the claim itself arriving late (delayed past its timeout).
+  -- It must not take the key for an owner that is gone
+  -- (RELIABILITY.md D3); go-redis only re-sends a claim before the
+  -- middleware releases it, so a live owner never gets here.
+  return {3, 0, 0, 0, 0, false, 0}
+end
 if state == nil or state == 4 or expires <= now then
   return claim(0)
 end

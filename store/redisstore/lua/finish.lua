@@ -36,11 +36,16 @@ if state ~= 1 then
   return 0
 end
 local e = now + ttl
-redis.call('HDEL', key, 'l')
-redis.call('HSET', key, 's', ARGV[2], 'c', ARGV[3], 'e', e, 'n', nonce)
+-- HSET first: Redis checks maxmemory only at a script's first
+-- memory-adding write, so an HDEL first would let an OOM Redis store the
+-- response anyway (RELIABILITY.md D2). Refused, the record stays
+-- IN_PROGRESS until its lease ends, as after any failed finish.
 if ARGV[5] ~= '' then
-  redis.call('HSET', key, 'r', ARGV[5])
+  redis.call('HSET', key, 's', ARGV[2], 'c', ARGV[3], 'e', e, 'n', nonce, 'r', ARGV[5])
+else
+  redis.call('HSET', key, 's', ARGV[2], 'c', ARGV[3], 'e', e, 'n', nonce)
 end
+redis.call('HDEL', key, 'l')
 redis.call('PEXPIREAT', key, e)
 redis.pcall('PUBLISH', key, ARGV[2])
 return 1

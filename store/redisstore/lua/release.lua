@@ -7,7 +7,9 @@
 -- ARGV[4] clock offset, ms (0 in production)
 --
 -- Returns 1 when released, 0 when the record is absent, expired, finished,
--- released or held by another owner. The record is replaced by a tombstone
+-- released or held by another owner. An absent or expired record is
+-- replaced by a tombstone of this owner all the same, so that the owner's
+-- own claim, should it arrive after this release, does not take the key. The record is replaced by a tombstone
 -- (state 4) that every other script treats as absent; it keeps the
 -- version, so the next claim's version still grows, and the owner and
 -- nonce, so that a retry of this very call returns 1 again.
@@ -22,7 +24,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
 
 local r = redis.call('HMGET', key, 's', 'o', 'e', 'n', 'v')
 local state, expires = tonumber(r[1]), tonumber(r[3])
-if state == nil or expires <= now or r[2] ~= owner then
+local e = now + keep
+if state == nil or expires <= now then
+  -- Nothing to release, yet: the owner's claim may still be on its way
+  -- (it timed out, the client was told to retry, but its bytes are in
+  -- flight). The tombstone tells that late claim the key is not its own
+  -- (claim.lua; RELIABILITY.md D3). It keeps a version, if there was one.
+  redis.call('DEL', key)
+  redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5] or 0, 'n', nonce, 'e', e)
+  redis.call('PEXPIREAT', key, e)
+  return 0
+end
+if r[2] ~= owner then
   return 0
 end
 if state ~= 1 then
@@ -31,7 +44,6 @@ if state ~= 1 then
   end
   return 0
 end
-local e = now + keep
 redis.call('DEL', key)
 redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5], 'n', nonce, 'e', e)
 redis.call('PEXPIREAT', key, e)
