@@ -16,10 +16,16 @@ import (
 // whose Redis does not answer fails fast, so its orchestrator sees it.
 const startupCheckTimeout = 10 * time.Second
 
+// storedHeaderRoom is what a stored response may hold beyond its body:
+// status and headers.
+const storedHeaderRoom = 64 << 10
+
 // openRedis connects to Redis, checks the server (DESIGN §3: an evicting
-// maxmemory-policy is refused or warned, missing persistence reported) and
-// returns the store.
-func openRedis(ctx context.Context, c proxyconfig.Redis, log *slog.Logger) (store.Store, func(), error) {
+// maxmemory-policy is refused or warned, missing persistence reported, an
+// ACL user without the key prefix's channels warned, a Redis older than the
+// scripts need refused) and returns the store. maxBody is the largest
+// response body any route keeps.
+func openRedis(ctx context.Context, c proxyconfig.Redis, maxBody int64, log *slog.Logger) (store.Store, func(), error) {
 	opts, err := c.Options()
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis: %w", err)
@@ -34,9 +40,13 @@ func openRedis(ctx context.Context, c proxyconfig.Redis, log *slog.Logger) (stor
 	if err := client.Ping(checkCtx).Err(); err != nil {
 		return fail(fmt.Errorf("redis at %v does not answer: %w", opts.Addrs, err))
 	}
-	report, err := redisstore.CheckServer(checkCtx, client, c.Check == "warn")
+	report, err := redisstore.CheckServerWith(checkCtx, client, redisstore.CheckConfig{AllowEviction: c.Check == "warn", KeyPrefix: c.KeyPrefix})
 	var evict *redisstore.EvictionError
+	var version *redisstore.VersionError
 	switch {
+	case errors.As(err, &version):
+		// First: "warn starts anyway" would be false for a server too old.
+		return fail(fmt.Errorf("redis server check: %w", err))
 	case errors.As(err, &evict):
 		return fail(fmt.Errorf("%w (redis.check: warn starts anyway)", err))
 	case err != nil:
@@ -45,7 +55,10 @@ func openRedis(ctx context.Context, c proxyconfig.Redis, log *slog.Logger) (stor
 	for _, w := range report.Warnings {
 		log.Warn("redis: " + w)
 	}
-	st, err := redisstore.New(client, redisstore.Config{KeyPrefix: c.KeyPrefix})
+	st, err := redisstore.New(client, redisstore.Config{
+		KeyPrefix:       c.KeyPrefix,
+		MaxResponseSize: int(max(maxBody+storedHeaderRoom, redisstore.DefaultMaxResponseSize)),
+	})
 	if err != nil {
 		return fail(fmt.Errorf("redis store: %w", err))
 	}

@@ -14,7 +14,7 @@ import (
 // set, else the in-process memory store. close releases it after shutdown.
 func openStore(ctx context.Context, c *proxyconfig.Config, log *slog.Logger) (st store.Store, close func(), err error) {
 	if c.UsesRedis() {
-		return openRedis(ctx, c.Redis, log)
+		return openRedis(ctx, c.Redis, int64(c.MaxResponseBody()), log)
 	}
 	log.Warn("no Redis configured: using the in-process memory store; records live only as long as this process and are not shared between replicas (set -redis or IDEMPROXY_REDIS for production)",
 		"max_records", c.Memory.MaxRecords)

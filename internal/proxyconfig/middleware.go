@@ -57,6 +57,23 @@ func (p Policy) middleware() middleware.Policy {
 	return mp
 }
 
+// MaxResponseBody returns the largest max_response_body of any route, so
+// the Redis store can be told how large a stored response may be.
+func (c *Config) MaxResponseBody() ByteSize {
+	const defaultMaxResponseBody = ByteSize(1 << 20)
+	base := c.Idempotency.Defaults.MaxResponseBody
+	if base == 0 {
+		base = defaultMaxResponseBody
+	}
+	largest := base
+	for _, r := range c.Idempotency.Routes {
+		if r.MaxResponseBody > largest {
+			largest = r.MaxResponseBody
+		}
+	}
+	return largest
+}
+
 // MaxHandlerTimeout returns the longest handler timeout of any route, so the
 // graceful shutdown can say whether it waits long enough.
 func (c *Config) MaxHandlerTimeout() Duration {
