@@ -58,9 +58,10 @@ func (s script) in(data []byte) bool {
 	return bytes.Contains(data, s.sha) || bytes.Contains(data, s.marker)
 }
 
-// ownerToken finds the owner token (a UUID) among a script call's
-// arguments.
-var ownerToken = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+// ownerToken finds the owner token among a script call's arguments: the
+// middleware's per-process random prefix (crypto/rand.Text, 26 base32
+// characters) and a base-36 counter.
+var ownerToken = regexp.MustCompile(`[A-Z2-7]{26}-[0-9a-z]+`)
 
 // loseReplies is a filter that lets a call to s reach Redis and then resets
 // the connection instead of delivering Redis's reply — the reply is lost
