@@ -15,20 +15,21 @@ import (
 	"time"
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
+	"github.com/idemproxy/idemproxy/internal/upstream"
 	"github.com/idemproxy/idemproxy/middleware"
 	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/memstore"
 )
 
 // harness is the proxy's handler chain (middleware over the reverse proxy)
-// served by a real http.Server, in front of upstream.
+// served by a real http.Server, in front of upstreamURL.
 type harness struct {
 	srv   *httptest.Server
 	mw    *middleware.Middleware
 	store *memstore.Store
 }
 
-func newHarness(t *testing.T, upstream string, handlerTimeout time.Duration) *harness {
+func newHarness(t *testing.T, upstreamURL string, handlerTimeout time.Duration) *harness {
 	t.Helper()
 	st, err := memstore.New(memstore.Config{})
 	if err != nil {
@@ -42,13 +43,13 @@ func newHarness(t *testing.T, upstream string, handlerTimeout time.Duration) *ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := url.Parse(upstream)
+	target, err := url.Parse(upstreamURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := newTransport(proxyconfig.Upstream{DialTimeout: proxyconfig.Duration(time.Second), MaxIdleConnsPerHost: 4})
+	tr := upstream.NewTransport(proxyconfig.Upstream{DialTimeout: proxyconfig.Duration(time.Second), MaxIdleConnsPerHost: 4})
 	t.Cleanup(tr.CloseIdleConnections)
-	srv := httptest.NewServer(mw.Handler(newProxy(target, tr, log)))
+	srv := httptest.NewServer(mw.Handler(upstream.NewProxy(target, tr, log)))
 	t.Cleanup(srv.Close)
 	return &harness{srv: srv, mw: mw, store: st}
 }
@@ -95,15 +96,15 @@ func TestUpstreamRefusedReleasesTheKey(t *testing.T) {
 	h := newHarness(t, "http://"+addr, 5*time.Second)
 
 	status, typ, _ := h.post(t, "refused-1")
-	if status != http.StatusBadGateway || typ != string(ProblemUpstreamUnreachable) {
-		t.Fatalf("POST = %d %s, want 502 %s", status, typ, ProblemUpstreamUnreachable)
+	if status != http.StatusBadGateway || typ != string(upstream.ProblemUpstreamUnreachable) {
+		t.Fatalf("POST = %d %s, want 502 %s", status, typ, upstream.ProblemUpstreamUnreachable)
 	}
 	if _, err := h.record(t, "refused-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("record after refused = %v, want released (ErrNotFound)", err)
 	}
 	// Released, so the same key runs again rather than getting 409.
-	if status, typ, _ := h.post(t, "refused-1"); status != http.StatusBadGateway || typ != string(ProblemUpstreamUnreachable) {
-		t.Errorf("retry = %d %s, want 502 %s again", status, typ, ProblemUpstreamUnreachable)
+	if status, typ, _ := h.post(t, "refused-1"); status != http.StatusBadGateway || typ != string(upstream.ProblemUpstreamUnreachable) {
+		t.Errorf("retry = %d %s, want 502 %s again", status, typ, upstream.ProblemUpstreamUnreachable)
 	}
 }
 
@@ -120,8 +121,8 @@ func TestUpstreamTimeoutIsRecordedFailed(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	h := newHarness(t, up.URL, 100*time.Millisecond)
 
-	if status, typ, _ := h.post(t, "slow-1"); status != http.StatusGatewayTimeout || typ != string(ProblemUpstreamTimeout) {
-		t.Fatalf("POST = %d %s, want 504 %s", status, typ, ProblemUpstreamTimeout)
+	if status, typ, _ := h.post(t, "slow-1"); status != http.StatusGatewayTimeout || typ != string(upstream.ProblemUpstreamTimeout) {
+		t.Fatalf("POST = %d %s, want 504 %s", status, typ, upstream.ProblemUpstreamTimeout)
 	}
 	rec, err := h.record(t, "slow-1")
 	if err != nil || rec.State != store.Failed || rec.Status != http.StatusGatewayTimeout {
@@ -173,31 +174,11 @@ func TestUpstreamResetAfterSendingIsRecordedFailed(t *testing.T) {
 	up := hijackingUpstream(t, "") // reads the request, closes without answering
 	h := newHarness(t, up.URL, 5*time.Second)
 
-	if status, typ, _ := h.post(t, "reset-1"); status != http.StatusBadGateway || typ != string(ProblemUpstreamFailed) {
-		t.Fatalf("POST = %d %s, want 502 %s", status, typ, ProblemUpstreamFailed)
+	if status, typ, _ := h.post(t, "reset-1"); status != http.StatusBadGateway || typ != string(upstream.ProblemUpstreamFailed) {
+		t.Fatalf("POST = %d %s, want 502 %s", status, typ, upstream.ProblemUpstreamFailed)
 	}
 	if rec, err := h.record(t, "reset-1"); err != nil || rec.State != store.Failed {
 		t.Errorf("record = %v, %v; want FAILED (the request may have taken effect)", rec.State, err)
-	}
-}
-
-func TestUpstreamProblemClassification(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		err  error
-		want middleware.ProblemType
-	}{
-		{"dial refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, ProblemUpstreamUnreachable},
-		{"dial timeout", &net.OpError{Op: "dial", Err: context.DeadlineExceeded}, ProblemUpstreamUnreachable},
-		{"handler timeout", context.DeadlineExceeded, ProblemUpstreamTimeout},
-		{"read reset", &net.OpError{Op: "read", Err: errors.New("connection reset by peer")}, ProblemUpstreamFailed},
-		{"EOF", io.ErrUnexpectedEOF, ProblemUpstreamFailed},
-	}
-	for _, tc := range tests {
-		if got := upstreamProblem(tc.err).Type; got != tc.want {
-			t.Errorf("%s: upstreamProblem(%v) = %s, want %s", tc.name, tc.err, got, tc.want)
-		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
+	"github.com/idemproxy/idemproxy/internal/upstream"
 	"github.com/idemproxy/idemproxy/middleware"
 )
 
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return usageError{err} // proxyconfig validates first; this is a gap in it
 	}
 	target, _ := url.Parse(cfg.Upstream.URL) // validated by proxyconfig
-	var handler http.Handler = fullDuplex(mw.Handler(newProxy(target, newTransport(cfg.Upstream), log)))
+	var handler http.Handler = upstream.FullDuplex(mw.Handler(upstream.NewProxy(target, upstream.NewTransport(cfg.Upstream), log)))
 	if cfg.Log.Requests {
 		handler = requestLog(handler, log, orDefault(cfg.Idempotency.Header, "Idempotency-Key"))
 	}
@@ -78,8 +79,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	draining := new(atomic.Bool)
 	adm := &admin{reg: reg, store: st, log: log, draining: draining,
 		records: &records{token: cfg.Admin.Token, mw: mw, store: st, log: log}}
-	proxySrv := newServer(handler, cfg.Server, log)
-	adminSrv := newServer(adm.handler(), cfg.Server, log)
+	proxySrv := upstream.NewServer(handler, cfg.Server, log)
+	adminSrv := upstream.NewServer(adm.handler(), cfg.Server, log)
 	adminSrv.WriteTimeout = adminWriteTimeout
 
 	proxyLn, err := net.Listen("tcp", cfg.Listen)

@@ -8,28 +8,10 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
-
-	"github.com/idemproxy/idemproxy/internal/proxyconfig"
 )
 
 // adminWriteTimeout bounds an admin response: scrapes and probes are small.
 const adminWriteTimeout = 30 * time.Second
-
-// newServer returns an http.Server with the configured timeouts: headers
-// must arrive quickly (slowloris), idle keep-alives are closed, and the
-// write timeout is off by default because the route's handler_timeout
-// already bounds the upstream call.
-func newServer(h http.Handler, c proxyconfig.Server, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: c.ReadHeaderTimeout.Std(),
-		ReadTimeout:       c.ReadTimeout.Std(),
-		WriteTimeout:      c.WriteTimeout.Std(),
-		IdleTimeout:       c.IdleTimeout.Std(),
-		MaxHeaderBytes:    int(c.MaxHeaderBytes),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
 
 // shutdown stops accepting on both listeners and waits, up to timeout, for
 // in-flight requests to finish. The middleware runs a claimed request

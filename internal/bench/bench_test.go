@@ -132,7 +132,7 @@ func BenchmarkProxy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	plain := httptest.NewServer(NewPlainProxy(target, NewTransport(cfg.Upstream), quiet))
+	plain := httptest.NewServer(NewPlainProxy(target, cfg.Upstream, quiet))
 	b.Cleanup(plain.Close)
 	h, closeStore, err := IdemHandler(b.Context(), cfg, prometheus.NewRegistry(), quiet, Experiments{})
 	if err != nil {

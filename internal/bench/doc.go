@@ -6,9 +6,10 @@
 //
 //   - redis-server, without persistence (--save ” --appendonly no);
 //   - Upstream, an orderapp-like trivial API (idembench upstream);
-//   - the plain proxy (idembench plain): httputil.ReverseProxy with the same
-//     Transport, Rewrite and server settings as cmd/idemproxy, read from
-//     the same configuration file (see NewTransport);
+//   - the plain proxy (idembench plain): cmd/idemproxy's own ReverseProxy,
+//     Transport and server, built by the same constructors
+//     (internal/upstream) from the same configuration file, without the
+//     middleware (see NewPlainProxy);
 //   - the idemproxy binary under test, with the embedded config.yaml.
 //
 // wrk (one thread, keep-alive, one Lua script for every target, so the load

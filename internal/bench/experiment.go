@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/idemproxy/idemproxy/internal/upstream"
 	"github.com/idemproxy/idemproxy/store"
 )
 
@@ -30,8 +31,10 @@ type Experiments struct {
 	// one pipeline (a write and a read for many scripts, on both sides).
 	Batch bool
 	// BufferPool gives the ReverseProxy a pool of copy buffers instead of a
-	// new 32 KiB buffer per response (plain proxy too). cmd/idemproxy and
-	// NewPlainProxy now always have one, so this changes nothing.
+	// new 32 KiB buffer per response (plain proxy too). internal/upstream's
+	// NewProxy, and so cmd/idemproxy and NewPlainProxy, now always has one,
+	// so the switch does nothing; it is kept so old command lines still
+	// parse.
 	BufferPool bool
 	// FullDuplex lets the proxy read a request body after it began writing
 	// the response (http.ResponseController.EnableFullDuplex): without it
@@ -42,13 +45,10 @@ type Experiments struct {
 }
 
 // wrap applies the experiments that wrap the proxy's handler. Full duplex
-// is now always on, as in cmd/idemproxy (the FullDuplex switch is kept so
+// is now always on, as in cmd/idemproxy, by the same wrapper (the FullDuplex switch is kept so
 // old command lines still parse).
 func (x Experiments) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = http.NewResponseController(w).EnableFullDuplex()
-		h.ServeHTTP(w, r)
-	})
+	return upstream.FullDuplex(h)
 }
 
 // ParseExperiments parses a comma-separated list: cache, batch, bufferpool,
@@ -72,17 +72,6 @@ func ParseExperiments(s string) (Experiments, error) {
 	}
 	return x, nil
 }
-
-// bufferPool is an httputil.BufferPool of 32 KiB buffers, the size
-// ReverseProxy allocates per response without one.
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
-}
-
-func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
-func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
 
 // cacheStore serves replays of COMPLETED records from memory: entries come
 // from this process's own finishes (the fingerprint remembered from its

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
+	"github.com/idemproxy/idemproxy/internal/upstream"
 )
 
 // ServeOptions configure the servers the harness starts as its children
@@ -59,11 +60,8 @@ func ServePlain(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	proxy := NewPlainProxy(target, NewTransport(cfg.Upstream), log)
-	if o.Experiments.BufferPool {
-		proxy.BufferPool = newBufferPool()
-	}
-	srv := NewServer(o.Experiments.wrap(proxy), cfg.Server, log)
+	proxy := NewPlainProxy(target, cfg.Upstream, log)
+	srv := upstream.NewServer(o.Experiments.wrap(proxy), cfg.Server, log)
 	return serve(ctx, srv, o.Listen, o.Admin, nil, stdout)
 }
 
@@ -81,7 +79,7 @@ func ServeIdem(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 		return err
 	}
 	defer closeStore()
-	return serve(ctx, NewServer(o.Experiments.wrap(h), cfg.Server, log), o.Listen, o.Admin, reg, stdout)
+	return serve(ctx, upstream.NewServer(o.Experiments.wrap(h), cfg.Server, log), o.Listen, o.Admin, reg, stdout)
 }
 
 func loadConfig(o ServeOptions) (*proxyconfig.Config, *slog.Logger, error) {

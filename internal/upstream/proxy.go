@@ -1,4 +1,4 @@
-package main
+package upstream
 
 import (
 	"context"
@@ -31,10 +31,10 @@ const (
 	ProblemUpstreamFailed middleware.ProblemType = middleware.ProblemBase + "upstream-failed" // 502
 )
 
-// newTransport is the transport to the upstream: a keep-alive pool sized
+// NewTransport is the transport to the upstream: a keep-alive pool sized
 // for load (net/http's default keeps 2 idle connections per host, so most
 // requests under load would dial), and bounded connects.
-func newTransport(c proxyconfig.Upstream) *http.Transport {
+func NewTransport(c proxyconfig.Upstream) *http.Transport {
 	dialer := &net.Dialer{Timeout: c.DialTimeout.Std(), KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		// No Proxy: the upstream is addressed directly, and an
@@ -52,10 +52,10 @@ func newTransport(c proxyconfig.Upstream) *http.Transport {
 	}
 }
 
-// newProxy returns the reverse proxy to target. Its errors are
+// NewProxy returns the reverse proxy to target. Its errors are
 // problem+json; an upstream that could not be reached at all is reported to
 // the middleware as not executed, so the key is released (DESIGN §2.7).
-func newProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {
+func NewProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
@@ -156,13 +156,13 @@ func newBufferPool() *bufferPool {
 func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
 func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
 
-// fullDuplex lets the proxy keep reading a streamed request body after the
+// FullDuplex lets the proxy keep reading a streamed request body after the
 // upstream's response began: without it net/http's HTTP/1 server closes the
 // body when the response starts, the transport's last read fails, and the
 // response is cut (golang/go#40747; about 0.3% of 1 MiB requests on routes
 // the middleware streams). HTTP/2 needs nothing, and says so with an error
 // that is ignored.
-func fullDuplex(h http.Handler) http.Handler {
+func FullDuplex(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = http.NewResponseController(w).EnableFullDuplex()
 		h.ServeHTTP(w, r)
