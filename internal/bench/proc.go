@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/idemproxy/idemproxy/internal/child"
 )
 
 // startTimeout bounds a child's start, up to its ready line.
@@ -36,13 +38,13 @@ type Proc struct {
 // so an interrupted run leaves nothing behind.
 func StartProc(name string, ready *regexp.Regexp, env []string, bin string, args ...string) (*Proc, string, error) {
 	p := &Proc{Name: name, cmd: exec.Command(bin, args...), done: make(chan struct{}), want: ready, found: make(chan string, 1)}
-	p.cmd.Env = append(cleanEnv(), env...)
+	p.cmd.Env = append(child.CleanEnv(), env...)
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, "", err
 	}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
-	if err := startCmd(p.cmd); err != nil {
+	if err := child.Start(p.cmd); err != nil {
 		r.Close()
 		w.Close()
 		return nil, "", fmt.Errorf("starting %s: %w", name, err)
@@ -62,18 +64,6 @@ func StartProc(name string, ready *regexp.Regexp, env []string, bin string, args
 		p.Stop()
 		return nil, "", fmt.Errorf("%s not ready after %s:\n%s", name, startTimeout, p.Output())
 	}
-}
-
-// cleanEnv is the harness's environment without IDEMPROXY_* variables, so a
-// developer's shell cannot change what the benchmark configures.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IDEMPROXY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 func (p *Proc) read(r *os.File) {

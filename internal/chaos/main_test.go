@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/idemproxy/idemproxy/internal/child"
 	"github.com/idemproxy/idemproxy/internal/redistest"
 )
 
@@ -43,7 +43,7 @@ func buildAll() error {
 			return err
 		}
 		for bin, pkg := range map[string]string{idemproxyBin: "../../cmd/idemproxy", orderappBin: "../../cmd/orderapp"} {
-			if err := build(bin, pkg); err != nil {
+			if err := child.Build(bin, pkg, raceEnabled); err != nil {
 				return err
 			}
 		}
@@ -57,17 +57,4 @@ func buildAll() error {
 		}
 	}
 	return errors.New("store/redisstore/lua changed during every build")
-}
-
-func build(out, pkg string) error {
-	args := []string{"build", "-o", out}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, pkg)...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s: %w", pkg, err)
-	}
-	return nil
 }

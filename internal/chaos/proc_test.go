@@ -7,48 +7,19 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idemproxy/idemproxy/internal/child"
 )
 
 // startTimeout bounds a process's start, up to its ready line: long enough
 // for a -race binary on a busy two-core machine.
 const startTimeout = 30 * time.Second
-
-// spawner starts every child from one goroutine locked to its OS thread,
-// which never exits: the children get SIGKILL when their parent dies
-// (Pdeathsig, which Linux sends when the forking thread exits), so a test
-// binary that panics or times out leaves no process behind.
-var spawner struct {
-	once sync.Once
-	reqs chan spawnReq
-}
-
-type spawnReq struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func startCmd(cmd *exec.Cmd) error {
-	spawner.once.Do(func() {
-		spawner.reqs = make(chan spawnReq)
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-			for r := range spawner.reqs {
-				r.done <- r.cmd.Start()
-			}
-		}()
-	})
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	done := make(chan error, 1)
-	spawner.reqs <- spawnReq{cmd, done}
-	return <-done
-}
 
 // proc is a child process whose output (stdout and stderr) is kept, for
 // ready lines and for the test's failure messages.
@@ -64,18 +35,19 @@ type proc struct {
 	changed chan struct{} // closed and replaced on every new line
 }
 
-// spawn starts bin. The process is killed when the test ends, and its
-// output logged if the test failed.
+// spawn starts bin with child.Start, so it dies with the test binary. The
+// process is killed when the test ends, and its output logged if the test
+// failed.
 func spawn(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, cmd: exec.Command(bin, args...), done: make(chan struct{}), changed: make(chan struct{})}
-	p.cmd.Env = cleanEnv()
+	p.cmd.Env = child.CleanEnv()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
-	if err := startCmd(p.cmd); err != nil {
+	if err := child.Start(p.cmd); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	w.Close() // the child holds its own copy
@@ -94,18 +66,6 @@ func spawn(t *testing.T, name string, bin string, args ...string) *proc {
 		}
 	})
 	return p
-}
-
-// cleanEnv is the test's environment without IDEMPROXY_* variables, so a
-// developer's shell cannot change what the tests configure.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IDEMPROXY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 func (p *proc) read(r *os.File) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idemproxy/idemproxy/internal/child"
 )
 
 // TestConfigErrorsExitNonZeroNamingTheField runs the binary on bad
@@ -46,7 +48,7 @@ func TestConfigErrorsExitNonZeroNamingTheField(t *testing.T) {
 				args = append([]string{"-config", path}, args...)
 			}
 			cmd := exec.Command(idemproxyBin, args...)
-			cmd.Env = append(cleanEnv(), tc.env...)
+			cmd.Env = append(child.CleanEnv(), tc.env...)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 2 {

@@ -3,10 +3,10 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/idemproxy/idemproxy/internal/child"
 	"github.com/idemproxy/idemproxy/internal/redistest"
 )
 
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 	}
 	idemproxyBin, orderappBin = filepath.Join(dir, "idemproxy"), filepath.Join(dir, "orderapp")
 	for bin, pkg := range map[string]string{idemproxyBin: "../../cmd/idemproxy", orderappBin: "../../cmd/orderapp"} {
-		if err := build(bin, pkg); err != nil {
+		if err := child.Build(bin, pkg, raceEnabled); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			os.RemoveAll(dir)
 			os.Exit(1)
@@ -30,17 +30,4 @@ func TestMain(m *testing.M) {
 	code := redistest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func build(out, pkg string) error {
-	args := []string{"build", "-o", out}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, pkg)...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s: %w", pkg, err)
-	}
-	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idemproxy/idemproxy/internal/child"
 )
 
 // startTimeout bounds a process's start, up to its "listening" line. Long
@@ -38,7 +40,7 @@ type proc struct {
 func startProc(t *testing.T, name string, ready *regexp.Regexp, env []string, bin string, args ...string) (*proc, string) {
 	t.Helper()
 	p := &proc{t: t, name: name, cmd: exec.Command(bin, args...), done: make(chan struct{}), found: make(chan string, 1), want: ready}
-	p.cmd.Env = append(cleanEnv(), env...)
+	p.cmd.Env = append(child.CleanEnv(), env...)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,18 +71,6 @@ func startProc(t *testing.T, name string, ready *regexp.Regexp, env []string, bi
 		t.Fatalf("%s not ready after %s:\n%s", name, startTimeout, p.output())
 	}
 	return nil, ""
-}
-
-// cleanEnv is the test's environment without IDEMPROXY_* variables, so a
-// developer's shell cannot change what the tests configure.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IDEMPROXY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 func (p *proc) read(r *os.File) {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idemproxy/idemproxy/internal/child"
 )
 
 // missingMessage is the failure of every start when a binary is absent; it
@@ -104,7 +106,7 @@ func launch(conf, logPath string, args ...string) (*proc, error) {
 	}
 	cmd := exec.Command(server, append([]string{conf}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := startCmd(cmd); err != nil {
+	if err := child.Start(cmd); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
 	}

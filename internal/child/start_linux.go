@@ -1,4 +1,4 @@
-package redistest
+package child
 
 import (
 	"os/exec"
@@ -7,11 +7,11 @@ import (
 	"syscall"
 )
 
-// spawner starts every server from one goroutine locked to its OS thread,
-// which never exits. The servers get SIGKILL when their parent dies
-// (Pdeathsig), so a test binary that panics or times out leaves no
-// redis-server behind; Linux sends that signal when the thread that
-// forked exits, hence the one thread kept for the whole run.
+// spawner starts every child from one goroutine locked to its OS thread,
+// which never exits. The children get SIGKILL when their parent dies
+// (Pdeathsig), so a harness that panics, times out or is interrupted leaves
+// no process behind; Linux sends that signal when the thread that forked
+// exits, not the process, hence the one thread kept for the whole run.
 var spawner struct {
 	once sync.Once
 	reqs chan spawnReq
@@ -22,7 +22,9 @@ type spawnReq struct {
 	done chan error
 }
 
-func startCmd(cmd *exec.Cmd) error {
+// Start starts cmd (as cmd.Start) with SIGKILL as its parent-death signal.
+// It sets cmd.SysProcAttr.
+func Start(cmd *exec.Cmd) error {
 	spawner.once.Do(func() {
 		spawner.reqs = make(chan spawnReq)
 		go func() {
