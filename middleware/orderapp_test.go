@@ -54,7 +54,14 @@ func placeOrder(h http.Handler, key, customer, token, sku string) (int, string) 
 func TestOrdersChargedExactlyOnce(t *testing.T) {
 	t.Parallel()
 	h, app := newOrderStack(t, middleware.InProgressWait)
-	const orders, copies = 20, 10
+	placeEachOrderAtOnce(t, []http.Handler{h}, app, 20, 10)
+}
+
+// placeEachOrderAtOnce places orders orders, each sent copies times at once
+// spread over the replicas, and checks that every copy of an order got the
+// same 201 receipt and that orderapp charged and placed each order once.
+func placeEachOrderAtOnce(t *testing.T, replicas []http.Handler, app *orderapp.App, orders, copies int) {
+	t.Helper()
 	type answer struct {
 		order, status int
 		body          string
@@ -62,9 +69,9 @@ func TestOrdersChargedExactlyOnce(t *testing.T) {
 	answers := make(chan answer, orders*copies)
 	var wg sync.WaitGroup
 	for o := range orders {
-		for range copies {
+		for c := range copies {
 			wg.Go(func() {
-				status, body := placeOrder(h, fmt.Sprintf("order-%d", o), "c-1", "tok_ok", "A")
+				status, body := placeOrder(replicas[(o+c)%len(replicas)], fmt.Sprintf("order-%d", o), "c-1", "tok_ok", "A")
 				answers <- answer{o, status, body}
 			})
 		}
@@ -81,8 +88,7 @@ func TestOrdersChargedExactlyOnce(t *testing.T) {
 		}
 		receipts[a.order] = a.body
 	}
-	c := app.Counts()
-	if c.PaymentCharges != orders || c.OrdersPlaced != orders {
+	if c := app.Counts(); c.PaymentCharges != int64(orders) || c.OrdersPlaced != int64(orders) {
 		t.Errorf("charges %d, orders placed %d; want %d each", c.PaymentCharges, c.OrdersPlaced, orders)
 	}
 }

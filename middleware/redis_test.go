@@ -2,10 +2,8 @@ package middleware_test
 
 import (
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -57,36 +55,7 @@ func TestReplicasShareOneRedis(t *testing.T) {
 				replicas = append(replicas, mw.Handler(app.Handler()))
 			}
 
-			const orders, copies = 30, 10
-			type answer struct {
-				order, status int
-				body          string
-			}
-			answers := make(chan answer, orders*copies)
-			var wg sync.WaitGroup
-			for o := range orders {
-				for c := range copies {
-					wg.Go(func() {
-						status, body := placeOrder(replicas[(o+c)%len(replicas)], fmt.Sprintf("order-%d", o), "c-1", "tok_ok", "A")
-						answers <- answer{o, status, body}
-					})
-				}
-			}
-			wg.Wait()
-			close(answers)
-			receipts := map[int]string{}
-			for a := range answers {
-				if a.status != http.StatusCreated {
-					t.Fatalf("order %d got %d %s, want 201", a.order, a.status, a.body)
-				}
-				if first, ok := receipts[a.order]; ok && first != a.body {
-					t.Fatalf("order %d got two receipts:\n%s\n%s", a.order, first, a.body)
-				}
-				receipts[a.order] = a.body
-			}
-			if c := app.Counts(); c.PaymentCharges != orders || c.OrdersPlaced != orders {
-				t.Errorf("charges %d, orders placed %d; want %d each", c.PaymentCharges, c.OrdersPlaced, orders)
-			}
+			placeEachOrderAtOnce(t, replicas, app, 30, 10)
 		})
 	}
 }
