@@ -17,8 +17,8 @@ func openStore(ctx context.Context, c *proxyconfig.Config, log *slog.Logger) (st
 		return openRedis(ctx, c.Redis, int64(c.MaxResponseBody()), log)
 	}
 	log.Warn("no Redis configured: using the in-process memory store; records live only as long as this process and are not shared between replicas (set -redis or IDEMPROXY_REDIS for production)",
-		"max_records", c.Memory.MaxRecords)
-	ms, err := memstore.New(memstore.Config{MaxRecords: c.Memory.MaxRecords})
+		"max_records", c.Memory.MaxRecords, "max_bytes", int64(c.Memory.MaxBytes))
+	ms, err := memstore.New(memstore.Config{MaxRecords: c.Memory.MaxRecords, MaxBytes: int64(c.Memory.MaxBytes)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("memory store: %w", err)
 	}

@@ -98,6 +98,10 @@ type Memory struct {
 	// MaxRecords bounds the records held; past it new keys get 503 (fail
 	// closed) rather than evicting a live record. Default: 100000.
 	MaxRecords int `yaml:"max_records"`
+	// MaxBytes bounds the stored responses together; a response past it is
+	// recorded completed but not replayable (retries get 409). Default:
+	// 256MiB.
+	MaxBytes ByteSize `yaml:"max_bytes"`
 }
 
 // Redis configures the Redis store. Set URL, or Addrs (several → Cluster;

@@ -30,6 +30,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Log.Level, "info")
 
 	def(&c.Memory.MaxRecords, 100_000)
+	def(&c.Memory.MaxBytes, 256<<20)
 	def(&c.Redis.Check, "refuse")
 }
 

@@ -24,7 +24,10 @@
 // The store holds at most Config.MaxRecords records. When a new claim finds
 // it full, expired records are dropped; if none are, the claim fails with
 // store.ErrFull. A live record is never evicted to make room: that too would
-// let a retry run twice.
+// let a retry run twice. The stored responses together hold at most
+// Config.MaxBytes; a response that would pass it (once expired records are
+// dropped) is recorded completed but not replayable, so memory stays bounded
+// whatever the body sizes.
 //
 // # Versions
 //

@@ -20,13 +20,23 @@ type Config struct {
 	// Default: 100000.
 	MaxRecords int
 
+	// MaxBytes bounds the stored responses' bodies and headers together.
+	// A response that would pass it, once expired records are dropped, is
+	// recorded completed but not replayable (retries get 409, never a second
+	// run): memory stays bounded whatever the body sizes, and no record is
+	// evicted. Default: 256 MiB.
+	MaxBytes int64
+
 	// Now is the clock leases, TTLs and versions are measured against.
 	// Default: time.Now.
 	Now func() time.Time
 }
 
-// DefaultMaxRecords is the default of Config.MaxRecords.
-const DefaultMaxRecords = 100_000
+// The defaults of Config.
+const (
+	DefaultMaxRecords = 100_000
+	DefaultMaxBytes   = 256 << 20
+)
 
 // sampleSize is how many records a new claim checks for expiry, so that
 // memory held by expired records is reclaimed even when their keys are never
@@ -39,11 +49,14 @@ const sampleSize = 8
 type Store struct {
 	now        func() time.Time
 	maxRecords int
+	maxBytes   int64
 
 	mu      sync.Mutex
 	records map[store.Key]*record
 	// lastVersion is the last version issued, for any key.
 	lastVersion int64
+	// bytes is the size of the stored responses (record.size summed).
+	bytes int64
 	// minExpiry is at or before the expiry of every record held: before it,
 	// a full sweep would find nothing to drop, so a full store skips it.
 	minExpiry time.Time
@@ -61,6 +74,8 @@ type record struct {
 	// response is the store's own copy, set once by Finish and never
 	// changed after, so it may be copied out without holding Store.mu.
 	response *store.Response
+	// size is response's size as Store.bytes counts it.
+	size int64
 	// done is closed when the record stops being IN_PROGRESS (finished,
 	// released, deleted or expired), which wakes every Wait on it.
 	done chan struct{}
@@ -74,12 +89,19 @@ func New(cfg Config) (*Store, error) {
 	if cfg.MaxRecords == 0 {
 		cfg.MaxRecords = DefaultMaxRecords
 	}
+	if cfg.MaxBytes < 0 {
+		return nil, fmt.Errorf("memstore: MaxBytes must be >= 0, got %d", cfg.MaxBytes)
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Store{
 		now:        cfg.Now,
 		maxRecords: cfg.MaxRecords,
+		maxBytes:   cfg.MaxBytes,
 		records:    make(map[store.Key]*record),
 	}, nil
 }
@@ -107,6 +129,7 @@ func (s *Store) lookup(key store.Key, now time.Time) *record {
 // held.
 func (s *Store) remove(key store.Key, r *record) {
 	delete(s.records, key)
+	s.bytes -= r.size
 	if r.state == store.InProgress {
 		close(r.done)
 	}
@@ -138,11 +161,20 @@ func (s *Store) makeRoom(now time.Time) error {
 	if len(s.records) < s.maxRecords {
 		return nil
 	}
-	if now.Before(s.minExpiry) {
+	s.dropExpired(now)
+	if len(s.records) >= s.maxRecords {
 		return store.ErrFull
 	}
-	// A full sweep is O(records), but it runs at most once per expiry
-	// deadline while the store is full, thanks to minExpiry.
+	return nil
+}
+
+// dropExpired removes every expired record. A full sweep is O(records),
+// but it runs at most once per expiry deadline while the store is full
+// (of records or bytes), thanks to minExpiry. Called with s.mu held.
+func (s *Store) dropExpired(now time.Time) {
+	if now.Before(s.minExpiry) {
+		return
+	}
 	var earliest time.Time
 	for key, r := range s.records {
 		if !now.Before(r.expiresAt) {
@@ -154,10 +186,6 @@ func (s *Store) makeRoom(now time.Time) error {
 		}
 	}
 	s.minExpiry = earliest
-	if len(s.records) >= s.maxRecords {
-		return store.ErrFull
-	}
-	return nil
 }
 
 // sweepSample drops the expired records among a few. Called with s.mu held.
@@ -171,6 +199,21 @@ func (s *Store) sweepSample(now time.Time) {
 			return
 		}
 	}
+}
+
+// responseSize is what a stored response counts against MaxBytes.
+func responseSize(r *store.Response) int64 {
+	if r == nil {
+		return 0
+	}
+	n := int64(len(r.Body))
+	for k, vs := range r.Header {
+		n += int64(len(k))
+		for _, v := range vs {
+			n += int64(len(v))
+		}
+	}
+	return n
 }
 
 // cloneResponse deep-copies r, so that the store and its callers never share

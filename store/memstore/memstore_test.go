@@ -252,3 +252,47 @@ func claimErr(t *testing.T, s store.Store, r store.ClaimRequest) error {
 	_, err := s.Claim(t.Context(), r)
 	return err
 }
+
+// TestMaxBytesBoundsStoredResponses: past MaxBytes a finished response is
+// recorded completed but not replayable (never evicting a record, never
+// a second run); once expired records free room, responses are kept again.
+func TestMaxBytesBoundsStoredResponses(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{}
+	s, err := memstore.New(memstore.Config{MaxBytes: 100, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	finish := func(id string, body int, ttl time.Duration) store.ClaimOutcome {
+		t.Helper()
+		key := store.Key{Scope: "s", ID: id}
+		req := store.ClaimRequest{Key: key, Owner: "o-" + id, Lease: time.Second, TTL: ttl}
+		if res, err := s.Claim(ctx, req); err != nil || res.Outcome != store.Claimed {
+			t.Fatalf("claim %s: %v, %v", id, res.Outcome, err)
+		}
+		resp := &store.Response{Status: 201, Body: make([]byte, body)}
+		if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: req.Owner, State: store.Completed, Status: 201, Response: resp, TTL: ttl}); err != nil {
+			t.Fatalf("finish %s: %v", id, err)
+		}
+		req.Owner = "retry"
+		res, err := s.Claim(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Outcome
+	}
+	if got := finish("a", 60, time.Minute); got != store.Replay {
+		t.Errorf("60 of 100 bytes: %v, want replay", got)
+	}
+	if got := finish("b", 60, time.Hour); got != store.NotReplayable {
+		t.Errorf("120 of 100 bytes: %v, want not_replayable", got)
+	}
+	if got := finish("c", 40, time.Hour); got != store.Replay {
+		t.Errorf("100 of 100 bytes: %v, want replay", got)
+	}
+	clock.Advance(2 * time.Minute) // a expires, its 60 bytes come back
+	if got := finish("d", 60, time.Hour); got != store.Replay {
+		t.Errorf("after a expired: %v, want replay", got)
+	}
+}

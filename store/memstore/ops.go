@@ -62,9 +62,18 @@ func (s *Store) Finish(_ context.Context, req store.FinishRequest) error {
 	if err != nil {
 		return err
 	}
+	size := responseSize(resp)
+	if s.bytes+size > s.maxBytes {
+		s.dropExpired(now)
+		if s.bytes+size > s.maxBytes {
+			resp, size = nil, 0 // completed all the same, but not replayable
+		}
+	}
 	r.state = req.State
 	r.status = req.Status
 	r.response = resp
+	r.size = size
+	s.bytes += size
 	r.leaseUntil = time.Time{}
 	s.expireAt(r, now.Add(req.TTL))
 	close(r.done)
