@@ -15,7 +15,9 @@
 //  4. Fingerprint: SHA-256 of method, path, query, selected headers and body
 //     (raw, or canonical JSON), so a key reused for another request is caught.
 //  5. Claim: one atomic store operation decides: execute, replay, 409 in
-//     progress (or wait), 422 mismatch, 409 failed or abandoned.
+//     progress (or wait), 422 mismatch, 409 failed or abandoned. A replay
+//     this replica has seen comes from its bounded cache of completed
+//     responses instead (see ReplayCache), the fingerprint compared first.
 //  6. Forward: the handler runs detached from the client's cancellation with
 //     its own timeout, while its lease is renewed; the response streams to
 //     the client and is captured up to a size cap.
