@@ -47,8 +47,18 @@ func (rt *route) storedHeader(h, pre http.Header) http.Header {
 // replay from a cut one.
 func writeStored(w http.ResponseWriter, resp *store.Response) {
 	h := w.Header()
+	// The stored response may be shared (the replay cache), and a layer
+	// after us may write into the header's value slices: give this
+	// response its own, in one allocation.
+	n := 0
+	for _, vs := range resp.Header {
+		n += len(vs)
+	}
+	values := make([]string, 0, n)
 	for k, vs := range resp.Header {
-		h[k] = vs
+		start := len(values)
+		values = append(values, vs...)
+		h[k] = values[start:len(values):len(values)]
 	}
 	h.Set("Idempotent-Replayed", "true")
 	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
