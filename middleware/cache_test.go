@@ -17,10 +17,11 @@ import (
 // cacheEnv is a middleware over a memory store on synctest's clock, with a
 // spy counting store operations.
 type cacheEnv struct {
-	mw    *Middleware
-	spy   *spyStore
-	h     http.Handler
-	calls atomic.Int64
+	mw     *Middleware
+	spy    *spyStore
+	h      http.Handler
+	calls  atomic.Int64
+	status atomic.Int64 // the handler's status when set, else 201
 }
 
 func newCacheEnv(t *testing.T, cfg Config) *cacheEnv {
@@ -37,7 +38,11 @@ func newCacheEnv(t *testing.T, cfg Config) *cacheEnv {
 	ce.h = ce.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := ce.calls.Add(1)
 		w.Header().Set("X-Order", strings.Repeat("o", int(n)))
-		w.WriteHeader(http.StatusCreated)
+		status := int(ce.status.Load())
+		if status == 0 {
+			status = http.StatusCreated
+		}
+		w.WriteHeader(status)
 		_, _ = w.Write([]byte("order"))
 	}))
 	return ce
@@ -75,8 +80,30 @@ func TestReplayCache(t *testing.T) {
 		cfg   Config
 		steps []check
 	}{
-		{name: "the owner's own result is replayed from the cache", steps: []check{
-			replayWithOps("a", 0), replayWithOps("a", 0),
+		{name: "the first replay fills the cache, the next ones are served from it", steps: []check{
+			replayWithOps("a", 1), replayWithOps("a", 0), replayWithOps("a", 0),
+		}},
+		{name: "a key this replica sees claimed anew drops its cached copy", steps: []check{
+			replayWithOps("a", 1), // cached
+			func(t *testing.T, ce *cacheEnv) {
+				// Deleted elsewhere (not through this replica's Forget),
+				// then claimed here by another request that is released.
+				k, err := ce.mw.StorageKey("default", "", "a")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ce.spy.Store.Delete(context.Background(), k); err != nil {
+					t.Fatal(err)
+				}
+				ce.status.Store(http.StatusTooManyRequests) // released: nothing recorded
+				if w := ce.send("a", "another body"); w.Code != http.StatusTooManyRequests {
+					t.Fatalf("the other request got %d, want its 429", w.Code)
+				}
+				ce.status.Store(0)
+				if w := ce.send("a", "b"); w.Header().Get("Idempotent-Replayed") == "true" {
+					t.Error("a copy of a record the store no longer holds was replayed")
+				}
+			},
 		}},
 		{name: "a different request still reaches the store and gets 422", steps: []check{
 			func(t *testing.T, ce *cacheEnv) {
@@ -89,12 +116,12 @@ func TestReplayCache(t *testing.T) {
 			replayWithOps("a", 1), replayWithOps("a", 1),
 		}},
 		{name: "entries end at MaxAge; the store then serves and refills", cfg: Config{ReplayCache: ReplayCache{MaxAge: time.Second}}, steps: []check{
-			replayWithOps("a", 0),
+			replayWithOps("a", 1), replayWithOps("a", 0),
 			func(t *testing.T, ce *cacheEnv) { time.Sleep(2 * time.Second) },
 			replayWithOps("a", 1), replayWithOps("a", 0),
 		}},
 		{name: "entries end with the record's TTL", cfg: Config{Policy: Policy{TTL: time.Minute}, ReplayCache: ReplayCache{MaxAge: time.Hour}}, steps: []check{
-			replayWithOps("a", 0),
+			replayWithOps("a", 1), replayWithOps("a", 0),
 			func(t *testing.T, ce *cacheEnv) {
 				time.Sleep(time.Minute + time.Second)
 				if w := ce.send("a", "b"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") == "true" {
@@ -103,7 +130,7 @@ func TestReplayCache(t *testing.T) {
 			},
 		}},
 		{name: "an operator's delete here is seen at once", steps: []check{
-			replayWithOps("a", 0),
+			replayWithOps("a", 1), replayWithOps("a", 0),
 			func(t *testing.T, ce *cacheEnv) {
 				k, err := ce.mw.StorageKey("default", "", "a")
 				if err != nil {
@@ -119,8 +146,10 @@ func TestReplayCache(t *testing.T) {
 			},
 		}},
 		{name: "bounded in entries: the least recent is dropped", cfg: Config{ReplayCache: ReplayCache{MaxEntries: 2}}, steps: []check{
+			replayWithOps("a", 1), // cached: a
 			func(t *testing.T, ce *cacheEnv) { ce.send("b", "b"); ce.send("c", "b") },
-			replayWithOps("a", 1), // a was dropped for c; the store refills it, dropping b
+			replayWithOps("b", 1), replayWithOps("c", 1), // cached: b, c (a dropped)
+			replayWithOps("a", 1), // a was dropped; the store refills it, dropping b
 			replayWithOps("c", 0), replayWithOps("b", 1),
 		}},
 		{name: "bounded in bytes: a response over a sixteenth is not kept", cfg: Config{ReplayCache: ReplayCache{MaxBytes: 16 * 8}}, steps: []check{
@@ -157,5 +186,34 @@ func TestReplayCache(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestReplayCacheNeverHoldsWhatTheStoreRefused: a store that keeps a
+// completed record without its response (past its own size bound) makes
+// retries 409 not-replayable, on this replica too: the cache is filled
+// only from the store's replays, never from the owner's own copy.
+func TestReplayCacheNeverHoldsWhatTheStoreRefused(t *testing.T) {
+	t.Parallel()
+	mem, err := memstore.New(memstore.Config{MaxBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw, err := New(mem, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("a body larger than the store keeps"))
+	}))
+	for i, want := range []int{http.StatusCreated, http.StatusConflict, http.StatusConflict} {
+		r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader("b"))
+		r.Header.Set("Idempotency-Key", "big")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("request %d got %d %s, want %d", i+1, w.Code, w.Body, want)
+		}
 	}
 }

@@ -108,12 +108,12 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 			resp = &store.Response{Status: status, Header: rec.header, Body: rec.body}
 			rt.metrics.responseBytes.Observe(float64(len(rec.body)))
 		}
+		// Not cached here: the store may keep the record without its
+		// response (past its own size bound), and the cache must never
+		// replay what the store would refuse. The first replay fills it.
 		err = m.store.Finish(ctx, store.FinishRequest{
 			Key: c.claim.Key, Owner: c.claim.Owner, State: store.Completed, Status: status, Response: resp, TTL: rt.policy.TTL,
 		})
-		if err == nil {
-			m.cache.put(c.claim.Key, c.claim.Fingerprint, resp, rt.policy.TTL, began)
-		}
 	}
 	m.metrics.storeDuration.WithLabelValues(op).Observe(time.Since(began).Seconds())
 	switch {

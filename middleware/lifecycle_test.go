@@ -81,7 +81,9 @@ func TestLifecycle(t *testing.T) {
 		{name: "first request executes and a retry replays byte for byte", steps: []step{
 			{req: request{key: "k1", body: body1}, wantStatus: 201, wantCalls: 1, storeOps: ops(2),
 				wantHeader: map[string]string{"Idempotent-Replayed": "", "Set-Cookie": "session=secret"}},
-			{req: request{key: "k1", body: body1}, wantStatus: 201, replayed: true, wantCalls: 1, storeOps: ops(2), // from this replica's cache
+			{req: request{key: "k1", body: body1}, wantStatus: 201, replayed: true, wantCalls: 1, storeOps: ops(3),
+				wantHeader: map[string]string{"Location": "/orders/1", "Content-Type": "application/json", "Set-Cookie": "", "Date": ""}},
+			{req: request{key: "k1", body: body1}, wantStatus: 201, replayed: true, wantCalls: 1, storeOps: ops(3), // from this replica's cache
 				wantHeader: map[string]string{"Location": "/orders/1", "Content-Type": "application/json", "Set-Cookie": "", "Date": ""}},
 		}},
 		{name: "without the replay cache a retry replays from the store", cfg: Config{ReplayCache: ReplayCache{MaxEntries: -1}}, steps: []step{

@@ -205,6 +205,12 @@ func (m *Middleware) claimAndAct(c *call) {
 			m.storeTrouble(c, err)
 			return
 		}
+		if res.Outcome != store.Replay {
+			// The store no longer holds what a cached copy of this key
+			// says (it was deleted, or expired, and may be claimed anew):
+			// drop the copy, whatever request it was for.
+			m.cache.forget(c.claim.Key)
+		}
 		switch res.Outcome {
 		case store.Claimed:
 			m.execute(c, res)

@@ -60,7 +60,11 @@ func (h *records) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Forget this replica's cached copy whether or not the delete
 		// lands; other replicas' copies end within replay_cache.max_age.
 		h.mw.Forget(key)
-		if err := h.store.Delete(r.Context(), key); err != nil {
+		err := h.store.Delete(r.Context(), key)
+		// Again: a replay of the record in flight here may have cached it
+		// between the first Forget and the Delete.
+		h.mw.Forget(key)
+		if err != nil {
 			problem(w, http.StatusServiceUnavailable, "Store error", err.Error())
 			return
 		}

@@ -25,14 +25,23 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
 local r = redis.call('HMGET', key, 's', 'o', 'e', 'n', 'v')
 local state, expires = tonumber(r[1]), tonumber(r[3])
 local e = now + keep
+
+-- tombstone replaces the record by this owner's tombstone, keeping the
+-- version. HSET first, then HDEL the rest: the same order as claim.lua, so
+-- a Redis out of memory refuses the whole release rather than applying a
+-- DEL and refusing the rest (the record gone, with no tombstone).
+local function tombstone()
+  redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5] or 0, 'n', nonce, 'e', e)
+  redis.call('HDEL', key, 'f', 'l', 't', 'c', 'r')
+  redis.call('PEXPIREAT', key, e)
+end
+
 if state == nil or expires <= now then
   -- Nothing to release, yet: the owner's claim may still be on its way
   -- (it timed out, the client was told to retry, but its bytes are in
   -- flight). The tombstone tells that late claim the key is not its own
   -- (claim.lua; RELIABILITY.md D3). It keeps a version, if there was one.
-  redis.call('DEL', key)
-  redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5] or 0, 'n', nonce, 'e', e)
-  redis.call('PEXPIREAT', key, e)
+  tombstone()
   return 0
 end
 if r[2] ~= owner then
@@ -44,8 +53,6 @@ if state ~= 1 then
   end
   return 0
 end
-redis.call('DEL', key)
-redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5], 'n', nonce, 'e', e)
-redis.call('PEXPIREAT', key, e)
+tombstone()
 redis.pcall('PUBLISH', key, '0')
 return 1
