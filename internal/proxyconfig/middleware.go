@@ -1,6 +1,8 @@
 package proxyconfig
 
 import (
+	"cmp"
+
 	"github.com/idemproxy/idemproxy/middleware"
 )
 
@@ -60,35 +62,27 @@ func (p Policy) middleware() middleware.Policy {
 // MaxResponseBody returns the largest max_response_body of any route, so
 // the Redis store can be told how large a stored response may be.
 func (c *Config) MaxResponseBody() ByteSize {
-	const defaultMaxResponseBody = ByteSize(1 << 20)
-	base := c.Idempotency.Defaults.MaxResponseBody
-	if base == 0 {
-		base = defaultMaxResponseBody
-	}
-	largest := base
-	for _, r := range c.Idempotency.Routes {
-		if r.MaxResponseBody > largest {
-			largest = r.MaxResponseBody
-		}
-	}
-	return largest
+	return largestOfRoutes(c, 1<<20, func(p Policy) ByteSize { return p.MaxResponseBody })
 }
 
 // MaxHandlerTimeout returns the longest handler timeout of any route, so the
 // graceful shutdown can say whether it waits long enough.
 func (c *Config) MaxHandlerTimeout() Duration {
-	const defaultHandlerTimeout = Duration(30e9)
-	base := c.Idempotency.Defaults.HandlerTimeout
-	if base == 0 {
-		base = defaultHandlerTimeout
+	return largestOfRoutes(c, Duration(30e9), func(p Policy) Duration { return p.HandlerTimeout })
+}
+
+// largestOfRoutes returns the largest value of a policy field over the
+// defaults (def when they leave it unset) and every route that sets it.
+func largestOfRoutes[T cmp.Ordered](c *Config, def T, field func(Policy) T) T {
+	largest := field(c.Idempotency.Defaults)
+	var zero T
+	if largest == zero {
+		largest = def
 	}
-	longest := base
 	for _, r := range c.Idempotency.Routes {
-		if r.HandlerTimeout > longest {
-			longest = r.HandlerTimeout
-		}
+		largest = max(largest, field(r.Policy))
 	}
-	return longest
+	return largest
 }
 
 // nilIfEmpty maps an empty list to nil: the middleware reads a non-nil list
