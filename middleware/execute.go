@@ -115,17 +115,17 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 			Key: c.claim.Key, Owner: c.claim.Owner, State: store.Completed, Status: status, Response: resp, TTL: rt.policy.TTL,
 		})
 	}
-	m.metrics.storeDuration.WithLabelValues(op).Observe(time.Since(began).Seconds())
+	m.metrics.storeTimed(op, began)
 	switch {
 	case errors.Is(err, store.ErrNotOwner):
 		// Our lease ran out and another owner took over, or an operator
 		// deleted the key: the newer record stands.
-		m.metrics.storeErrors.WithLabelValues(op).Inc()
+		m.metrics.storeFailed(op)
 		m.log.Warn("idempotency: lost the key before finishing; the newer record stands", "route", rt.name, "key", c.claim.Key.String(), "status", status)
 	case err != nil:
 		// The client has its response; the record stays IN_PROGRESS until
 		// its lease ends (DESIGN §2.8).
-		m.metrics.storeErrors.WithLabelValues(op).Inc()
+		m.metrics.storeFailed(op)
 		m.log.Warn("idempotency: could not record the result", "route", rt.name, "key", c.claim.Key.String(), "status", status, "err", err)
 	}
 	return outcome

@@ -53,7 +53,7 @@ func (r *renewer) renew() {
 	began := time.Now()
 	err := r.m.store.Renew(ctx, r.key, r.owner, r.rt.policy.Lease)
 	cancel()
-	r.m.metrics.storeDuration.WithLabelValues("renew").Observe(time.Since(began).Seconds())
+	r.m.metrics.storeTimed("renew", began)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -61,7 +61,7 @@ func (r *renewer) renew() {
 		return // the handler returned meanwhile; an error now means nothing
 	}
 	if err != nil {
-		r.m.metrics.storeErrors.WithLabelValues("renew").Inc()
+		r.m.metrics.storeFailed("renew")
 		r.m.log.Warn("idempotency: could not renew the lease", "route", r.rt.name, "key", r.key.String(), "err", err)
 		if errors.Is(err, store.ErrNotOwner) {
 			return // another owner has the key; renewing cannot help

@@ -53,6 +53,11 @@ type metrics struct {
 	duration      *prometheus.HistogramVec
 	storeDuration *prometheus.HistogramVec
 	storeErrors   *prometheus.CounterVec
+	// storeTime and storeFail are storeDuration's and storeErrors' series
+	// of each operation, resolved once: store operations are on the hot
+	// path.
+	storeTime     map[string]prometheus.Observer
+	storeFail     map[string]prometheus.Counter
 	inFlight      *prometheus.GaugeVec
 	responseBytes *prometheus.HistogramVec
 }
@@ -89,25 +94,34 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(64, 4, 10), // 64 B .. 16 MiB
 		}, []string{"route"}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	errs := []error{
-		registerAs(reg, &m.requests), registerAs(reg, &m.duration),
-		registerAs(reg, &m.storeDuration), registerAs(reg, &m.storeErrors),
-		registerAs(reg, &m.inFlight), registerAs(reg, &m.responseBytes),
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("middleware: registering metrics: %w", err)
+	if reg != nil {
+		errs := []error{
+			registerAs(reg, &m.requests), registerAs(reg, &m.duration),
+			registerAs(reg, &m.storeDuration), registerAs(reg, &m.storeErrors),
+			registerAs(reg, &m.inFlight), registerAs(reg, &m.responseBytes),
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("middleware: registering metrics: %w", err)
+		}
 	}
 	// Every operation's series exist from the start, so alerts on store
 	// errors have a zero to compare with before the first error.
+	m.storeTime = make(map[string]prometheus.Observer, len(storeOps))
+	m.storeFail = make(map[string]prometheus.Counter, len(storeOps))
 	for _, op := range storeOps {
-		m.storeErrors.WithLabelValues(op)
-		m.storeDuration.WithLabelValues(op)
+		m.storeTime[op] = m.storeDuration.WithLabelValues(op)
+		m.storeFail[op] = m.storeErrors.WithLabelValues(op)
 	}
 	return m, nil
 }
+
+// storeTimed records how long the store operation op took.
+func (m *metrics) storeTimed(op string, began time.Time) {
+	m.storeTime[op].Observe(time.Since(began).Seconds())
+}
+
+// storeFailed counts a failed store operation op.
+func (m *metrics) storeFailed(op string) { m.storeFail[op].Inc() }
 
 // registerAs registers *c, or swaps in the collector already registered
 // under its name: a second middleware on the same registry shares the

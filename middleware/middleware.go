@@ -262,12 +262,12 @@ func (m *Middleware) wait(parent context.Context, key store.Key, d time.Duration
 	defer cancel()
 	began := time.Now()
 	err := m.store.Wait(ctx, key)
-	m.metrics.storeDuration.WithLabelValues("wait").Observe(time.Since(began).Seconds())
+	m.metrics.storeTimed("wait", began)
 	if perr := parent.Err(); perr != nil {
 		return perr
 	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		m.metrics.storeErrors.WithLabelValues("wait").Inc()
+		m.metrics.storeFailed("wait")
 		m.log.Warn("idempotency: store wait failed", "key", key.String(), "err", err)
 		return err
 	}

@@ -99,14 +99,14 @@ func (m *Middleware) doClaim(c *call) (store.ClaimResult, error) {
 	defer cancel()
 	began := time.Now()
 	res, err := m.store.Claim(ctx, c.claim)
-	m.metrics.storeDuration.WithLabelValues("claim").Observe(time.Since(began).Seconds())
+	m.metrics.storeTimed("claim", began)
 	if err == nil {
 		if res.TookOver {
 			m.log.Warn("idempotency: took over an abandoned key; its first attempt's outcome is unknown", "route", c.rt.name, "key", c.claim.Key.String())
 		}
 		return res, nil
 	}
-	m.metrics.storeErrors.WithLabelValues("claim").Inc()
+	m.metrics.storeFailed("claim")
 	select {
 	case m.releases <- struct{}{}:
 		// In the background: the client's 503 need not wait on a store
