@@ -95,13 +95,7 @@ func (c *replayCache) put(key store.Key, fp store.Fingerprint, resp *store.Respo
 	if c == nil || resp == nil || lifetime <= 0 {
 		return
 	}
-	size := int64(len(resp.Body))
-	for k, vs := range resp.Header {
-		size += int64(len(k))
-		for _, v := range vs {
-			size += int64(len(v))
-		}
-	}
+	size := resp.Size()
 	if size > c.cfg.MaxBytes/16 {
 		return
 	}

@@ -79,6 +79,22 @@ type Response struct {
 	Body   []byte
 }
 
+// Size is what the response costs to keep: its body and its header names
+// and values. Bounded stores and caches count it against their limits.
+func (r *Response) Size() int64 {
+	if r == nil {
+		return 0
+	}
+	n := int64(len(r.Body))
+	for k, vs := range r.Header {
+		n += int64(len(k))
+		for _, v := range vs {
+			n += int64(len(v))
+		}
+	}
+	return n
+}
+
 // Record is the stored state of one key, as Get returns it.
 type Record struct {
 	State       State

@@ -201,21 +201,6 @@ func (s *Store) sweepSample(now time.Time) {
 	}
 }
 
-// responseSize is what a stored response counts against MaxBytes.
-func responseSize(r *store.Response) int64 {
-	if r == nil {
-		return 0
-	}
-	n := int64(len(r.Body))
-	for k, vs := range r.Header {
-		n += int64(len(k))
-		for _, v := range vs {
-			n += int64(len(v))
-		}
-	}
-	return n
-}
-
 // cloneResponse deep-copies r, so that the store and its callers never share
 // a header map or a body.
 func cloneResponse(r *store.Response) *store.Response {

@@ -62,7 +62,7 @@ func (s *Store) Finish(_ context.Context, req store.FinishRequest) error {
 	if err != nil {
 		return err
 	}
-	size := responseSize(resp)
+	size := resp.Size()
 	if s.bytes+size > s.maxBytes {
 		s.dropExpired(now)
 		if s.bytes+size > s.maxBytes {
