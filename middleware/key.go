@@ -8,7 +8,7 @@ const maxKeyLen = 255
 var (
 	errKeyEmpty    = errors.New("the key is empty")
 	errKeyTooLong  = errors.New("the key is longer than 255 characters")
-	errKeyChar     = errors.New("the key has a character that is not visible ASCII")
+	errKeyChar     = errors.New("the key has a character that is not visible ASCII (a space is allowed only inside a quoted key)")
 	errKeyLines    = errors.New("the header appears on more than one field line")
 	errKeySFString = errors.New("the key is not a valid structured-field string")
 )
@@ -18,7 +18,9 @@ var (
 // and the bare form (abc) that Stripe-style clients send; both spell the same
 // key. The key is 1–255 visible ASCII characters (0x21–0x7E), any of them:
 // braces, colons and quotes are just characters, since keys are hashed before
-// they reach the store. Exactly one field line is allowed.
+// they reach the store. An sf-string may also hold spaces ("sp ace"), as
+// RFC 8941 allows; a bare key cannot, since its spaces could not be told from
+// the field's own whitespace. Exactly one field line is allowed.
 func parseKey(lines []string) (string, error) {
 	if len(lines) != 1 {
 		return "", errKeyLines
@@ -27,7 +29,7 @@ func parseKey(lines []string) (string, error) {
 	if len(v) > 0 && v[0] == '"' {
 		return parseSFString(v)
 	}
-	return checkKey(v)
+	return checkKey(v, '!')
 }
 
 // parseSFString parses an sf-string item without parameters: the whole value
@@ -44,7 +46,7 @@ func parseSFString(v string) (string, error) {
 			}
 		}
 		if plain {
-			return checkKey(inner)
+			return checkKey(inner, ' ')
 		}
 	}
 	buf := make([]byte, 0, len(v))
@@ -61,7 +63,7 @@ func parseSFString(v string) (string, error) {
 			if i != len(v)-1 {
 				return "", errKeySFString // parameters or trailing bytes
 			}
-			return checkKey(string(buf))
+			return checkKey(string(buf), ' ')
 		case c < 0x20 || c > 0x7e:
 			return "", errKeySFString
 		default:
@@ -71,7 +73,9 @@ func parseSFString(v string) (string, error) {
 	return "", errKeySFString // no closing quote
 }
 
-func checkKey(k string) (string, error) {
+// checkKey checks the length of k and that its bytes are in lowest..0x7E:
+// '!' for a bare key, ' ' inside an sf-string.
+func checkKey(k string, lowest byte) (string, error) {
 	if len(k) == 0 {
 		return "", errKeyEmpty
 	}
@@ -79,7 +83,7 @@ func checkKey(k string) (string, error) {
 		return "", errKeyTooLong
 	}
 	for i := 0; i < len(k); i++ {
-		if k[i] < 0x21 || k[i] > 0x7e {
+		if k[i] < lowest || k[i] > 0x7e {
 			return "", errKeyChar
 		}
 	}

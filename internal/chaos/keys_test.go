@@ -105,6 +105,7 @@ func TestMalformedKeys(t *testing.T) {
 		{"a record key", "Idempotency-Key: idem:{x}:y\r\n"},
 		{"sf-string with escapes", "Idempotency-Key: \"a\\\"b\\\\c{d}\"\r\n"},
 		{"every visible character", "Idempotency-Key: !#$%&'()*+,-./0123456789:;<=>?@AZ[\\]^_`az{|}~\r\n"},
+		{"sf-string with a space", "Idempotency-Key: \"sp ace\"\r\n"},
 	}
 	var firsts []response
 	for _, tc := range valid {
@@ -134,6 +135,6 @@ func TestMalformedKeys(t *testing.T) {
 	if len(keys) != len(valid) {
 		t.Errorf("%d Redis keys, want %d (one per distinct valid key)", len(keys), len(valid))
 	}
-	observed(t, "%d malformed keys: %v, charges 0, 0 Redis keys; %d keys with braces/colons/quotes/255 chars: all 201, %d Redis keys all idem:{hash:hash}; charges %v",
+	observed(t, "%d malformed keys: %v, charges 0, 0 Redis keys; %d keys with braces/colons/quotes/spaces/255 chars: all 201, %d Redis keys all idem:{hash:hash}; charges %v",
 		len(invalid), refused, len(valid), len(keys), charges)
 }
