@@ -1,33 +1,16 @@
 package middleware
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
-	"io"
 	"net/http"
 	"sync"
 
 	"github.com/idemproxy/idemproxy/store"
 )
-
-// decodeJSON decodes body with numbers kept as written; nil when the body is
-// not one JSON value.
-func decodeJSON(body []byte) any {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil // trailing data: not one JSON value
-	}
-	return doc
-}
 
 // hasher is a pooled SHA-256 with a scratch buffer, so hashing a request's
 // fields allocates nothing.

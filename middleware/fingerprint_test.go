@@ -41,7 +41,7 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 		r.Header = rq.header
 		var doc any
 		if mode == BodyJSON {
-			doc = decodeJSON([]byte(rq.body))
+			doc, _ = decodeJSON([]byte(rq.body))
 		}
 		return fingerprint(r, []string{"X-Tenant"}, []byte(rq.body), doc)
 	}
@@ -59,8 +59,8 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 func TestDecodeJSONRejectsTrailingData(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{`{"a":1}{"a":2}`, `{"a":1} x`, `not json`, ``} {
-		if doc := decodeJSON([]byte(body)); doc != nil {
-			t.Errorf("decodeJSON(%q) = %v, want nil (taken raw)", body, doc)
+		if doc, err := decodeJSON([]byte(body)); doc != nil || err != nil {
+			t.Errorf("decodeJSON(%q) = %v, %v; want nil, nil (taken raw)", body, doc, err)
 		}
 	}
 }
@@ -98,7 +98,10 @@ func FuzzFingerprintJSON(f *testing.F) {
 	}
 	r := httptest.NewRequest(http.MethodPost, "/orders", nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		doc := decodeJSON(body)
+		doc, err := decodeJSON(body)
+		if err != nil {
+			return // refused with 400: no fingerprint
+		}
 		fp := fingerprint(r, nil, body, doc)
 		if doc == nil {
 			return
@@ -107,7 +110,11 @@ func FuzzFingerprintJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoding %q: %v", body, err)
 		}
-		if got := fingerprint(r, nil, respelled, decodeJSON(respelled)); got != fp {
+		redoc, err := decodeJSON(respelled)
+		if err != nil {
+			t.Fatalf("the respelling %q of %q is refused: %v", respelled, body, err)
+		}
+		if got := fingerprint(r, nil, respelled, redoc); got != fp {
 			t.Fatalf("%q and its respelling %q have different fingerprints", body, respelled)
 		}
 	})

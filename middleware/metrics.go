@@ -27,7 +27,7 @@ const (
 	OutcomeInvalidKey     Outcome = "invalid_key"     // 400
 	OutcomeMissingKey     Outcome = "missing_key"     // 400
 	OutcomeMissingScope   Outcome = "missing_scope"   // 400
-	OutcomeInvalidBody    Outcome = "invalid_body"    // 400 unreadable body
+	OutcomeInvalidBody    Outcome = "invalid_body"    // 400 unreadable or ambiguous body
 	OutcomeTooLarge       Outcome = "too_large"       // 413
 	OutcomeStoreError     Outcome = "store_error"     // 503, or passed through in fail-open
 )

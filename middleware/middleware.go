@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,7 +151,13 @@ func (m *Middleware) serve(c *call) {
 	}
 	var doc any
 	if rt.scope.needsJSON() || rt.policy.Body == BodyJSON {
-		doc = decodeJSON(c.body)
+		if doc, err = decodeJSON(c.body); err != nil {
+			m.reject(c, OutcomeInvalidBody, Problem{
+				Type: ProblemInvalidBody, Status: http.StatusBadRequest, Title: "Ambiguous JSON body",
+				Detail: "The request body is JSON that parsers read differently (" + strings.TrimPrefix(err.Error(), errAmbiguousJSON.Error()+": ") + "), so it cannot be told apart from another request. Send each member name once, in UTF-8.",
+			})
+			return
+		}
 	}
 	scopeValue, err := rt.scope.value(r, doc)
 	if err != nil {

@@ -22,6 +22,7 @@ const (
 	ProblemInvalidKey       ProblemType = ProblemBase + "invalid-key"       // 400
 	ProblemMissingScope     ProblemType = ProblemBase + "missing-scope"     // 400
 	ProblemUnreadableBody   ProblemType = ProblemBase + "unreadable-body"   // 400
+	ProblemInvalidBody      ProblemType = ProblemBase + "invalid-body"      // 400
 	ProblemTooLarge         ProblemType = ProblemBase + "request-too-large" // 413
 	ProblemKeyReused        ProblemType = ProblemBase + "key-reused"        // 422
 	ProblemInProgress       ProblemType = ProblemBase + "in-progress"       // 409
