@@ -61,6 +61,12 @@ func NewProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *h
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			// This hop already answered the client's Expect: 100-continue
+			// (net/http sends the 100 when the body is first read). Passed
+			// on, the upstream would send a second 100 to the client, and an
+			// upstream that ignores Expect would cost the transport's
+			// ExpectContinueTimeout before the body goes out.
+			pr.Out.Header.Del("Expect")
 			hideKeyFromTransportRetry(pr.Out.Header)
 		},
 		Transport:  transport,
