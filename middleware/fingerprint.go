@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/idemproxy/idemproxy/store"
@@ -52,8 +54,8 @@ func (hs *hasher) sum() (out store.Fingerprint) {
 }
 
 // fingerprint hashes what makes two requests "the same request": method,
-// escaped path, raw query, the selected headers (canonical names) and the
-// body. With doc non-nil (BodyJSON and the body is JSON) the body enters as
+// escaped path, raw query, the selected headers (canonical names), the
+// request trailers and the body. With doc non-nil (BodyJSON and the body is JSON) the body enters as
 // canonical JSON: object keys sorted, no whitespace, numbers as written.
 func fingerprint(r *http.Request, headers []string, body []byte, doc any) store.Fingerprint {
 	hs := getHasher()
@@ -64,6 +66,17 @@ func fingerprint(r *http.Request, headers []string, body []byte, doc any) store.
 		hs.field('h', name)
 		for _, v := range r.Header[name] {
 			hs.field('v', v)
+		}
+	}
+	// Request trailers (the body has been read, so they are in) reach the
+	// upstream with the body and may change what it does, so they are part
+	// of the request: all of them, names sorted.
+	if len(r.Trailer) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(r.Trailer)) {
+			hs.field('t', name)
+			for _, v := range r.Trailer[name] {
+				hs.field('v', v)
+			}
 		}
 	}
 	if doc != nil {
