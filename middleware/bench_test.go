@@ -40,6 +40,7 @@ func benchMiddleware(b *testing.B) http.Handler {
 
 func benchRequest(key string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(body1))
+	r.Header.Set("Authorization", "Bearer bench")
 	if key != "" {
 		r.Header.Set("Idempotency-Key", key)
 	}

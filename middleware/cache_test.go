@@ -35,7 +35,7 @@ func newCacheEnv(t *testing.T, cfg Config) *cacheEnv {
 	if ce.mw, err = New(ce.spy, cfg); err != nil {
 		t.Fatal(err)
 	}
-	ce.h = ce.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ce.h = asCaller(ce.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := ce.calls.Add(1)
 		w.Header().Set("X-Order", strings.Repeat("o", int(n)))
 		status := int(ce.status.Load())
@@ -44,7 +44,7 @@ func newCacheEnv(t *testing.T, cfg Config) *cacheEnv {
 		}
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte("order"))
-	}))
+	})))
 	return ce
 }
 
@@ -88,7 +88,7 @@ func TestReplayCache(t *testing.T) {
 			func(t *testing.T, ce *cacheEnv) {
 				// Deleted elsewhere (not through this replica's Forget),
 				// then claimed here by another request that is released.
-				k, err := ce.mw.StorageKey("default", "", "a")
+				k, err := ce.mw.StorageKey("default", "Bearer test-caller", "a")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -132,7 +132,7 @@ func TestReplayCache(t *testing.T) {
 		{name: "an operator's delete here is seen at once", steps: []check{
 			replayWithOps("a", 1), replayWithOps("a", 0),
 			func(t *testing.T, ce *cacheEnv) {
-				k, err := ce.mw.StorageKey("default", "", "a")
+				k, err := ce.mw.StorageKey("default", "Bearer test-caller", "a")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -203,10 +203,10 @@ func TestReplayCacheNeverHoldsWhatTheStoreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := asCaller(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte("a body larger than the store keeps"))
-	}))
+	})))
 	for i, want := range []int{http.StatusCreated, http.StatusConflict, http.StatusConflict} {
 		r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader("b"))
 		r.Header.Set("Idempotency-Key", "big")

@@ -71,11 +71,21 @@ type Policy struct {
 	// passes through, counted as bypassed). Default: KeyOptional.
 	Key KeyRule
 	// Scope is where a caller's identity comes from: "header:<Name>" (the
-	// value is hashed, never stored raw; a request without the header is
-	// in the anonymous scope), "json:<RFC 6901 pointer>" (a body field,
-	// e.g. "json:/customer_id"; a request without it → 400), or "none".
+	// value is hashed, never stored raw; in Authorization and
+	// Proxy-Authorization the auth-scheme's case and the spacing after it
+	// do not count), "json:<RFC 6901 pointer>" (a body field, e.g.
+	// "json:/customer_id"), or "none" (one scope for every caller). A
+	// request that does not name its caller (no header, no value at the
+	// pointer) gets 400 missing-scope, unless Anonymous says otherwise.
 	// Default: "header:Authorization".
 	Scope string
+	// Anonymous is what a request without a scope value gets:
+	// AnonymousReject (400 missing-scope) or AnonymousShared (every such
+	// request shares one anonymous scope: any anonymous caller can replay
+	// any other's response to the same key, so use it only where responses
+	// carry nothing private, a public endpoint, say). Default:
+	// AnonymousReject.
+	Anonymous AnonymousMode
 	// FingerprintHeaders are request headers that, with method, path,
 	// query and body, make two requests "the same". Default: none.
 	FingerprintHeaders []string
@@ -139,6 +149,9 @@ type BodyMode string
 // InProgressMode says what a request does when its key is held by another.
 type InProgressMode string
 
+// AnonymousMode says what a request that names no caller gets.
+type AnonymousMode string
+
 // AbandonedMode says what a request does when its key's owner died.
 type AbandonedMode string
 
@@ -152,6 +165,9 @@ type Action string
 const (
 	KeyRequired KeyRule = "required"
 	KeyOptional KeyRule = "optional"
+
+	AnonymousReject AnonymousMode = "reject"
+	AnonymousShared AnonymousMode = "shared"
 
 	BodyRaw  BodyMode = "raw"
 	BodyJSON BodyMode = "json"
@@ -177,6 +193,7 @@ const (
 var defaultPolicy = Policy{
 	Key:                  KeyOptional,
 	Scope:                "header:Authorization",
+	Anonymous:            AnonymousReject,
 	Body:                 BodyRaw,
 	MaxRequestBody:       1 << 20,
 	MaxResponseBody:      1 << 20,
@@ -195,6 +212,7 @@ var defaultPolicy = Policy{
 func (p Policy) inherit(parent Policy) Policy {
 	pick(&p.Key, parent.Key)
 	pick(&p.Scope, parent.Scope)
+	pick(&p.Anonymous, parent.Anonymous)
 	pick(&p.Body, parent.Body)
 	pick(&p.MaxRequestBody, parent.MaxRequestBody)
 	pick(&p.MaxResponseBody, parent.MaxResponseBody)
@@ -242,6 +260,7 @@ func (p Policy) validate() []fieldError {
 		bad(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
 	oneOf("Key", string(p.Key), string(KeyRequired), string(KeyOptional))
+	oneOf("Anonymous", string(p.Anonymous), string(AnonymousReject), string(AnonymousShared))
 	oneOf("Body", string(p.Body), string(BodyRaw), string(BodyJSON))
 	oneOf("InProgress", string(p.InProgress), string(InProgressReject), string(InProgressWait))
 	oneOf("OnAbandoned", string(p.OnAbandoned), string(AbandonedReject), string(AbandonedRetry))

@@ -13,10 +13,12 @@ import (
 	"github.com/idemproxy/idemproxy/store/memstore"
 )
 
-// post sends POST path with an Idempotency-Key through h and prints what
-// came back.
+// post sends POST path with an Idempotency-Key through h, as an API
+// client authenticated by its Authorization header (keys are per caller),
+// and prints what came back.
 func post(h http.Handler, path, key string) {
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"sku":"A","quantity":1}`))
+	r.Header.Set("Authorization", "Bearer sk_test_123")
 	r.Header.Set("Idempotency-Key", key)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)

@@ -141,12 +141,12 @@ func TestLeaseIsRenewedWhileHandlerRuns(t *testing.T) {
 				}
 				release := make(chan struct{})
 				var calls atomic.Int64
-				h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := asCaller(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if calls.Add(1) == 1 {
 						<-release // ignores its context
 					}
 					w.WriteHeader(http.StatusCreated)
-				}))
+				})))
 				send := func() *httptest.ResponseRecorder {
 					r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(body1))
 					r.Header.Set("Idempotency-Key", "long")
@@ -273,10 +273,10 @@ func TestWaitModeGivesUpAtItsBound(t *testing.T) {
 			t.Fatal(err)
 		}
 		release := make(chan struct{})
-		h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := asCaller(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			<-release
 			w.WriteHeader(http.StatusCreated)
-		}))
+		})))
 		send := func(ctx context.Context) *httptest.ResponseRecorder {
 			r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/orders", strings.NewReader(body1))
 			r.Header.Set("Idempotency-Key", "w")

@@ -123,8 +123,26 @@ func newEnv(t *testing.T, cfg Config, next func(e *env) http.Handler) *env {
 	if next == nil {
 		next = ordersHandler
 	}
-	e.h = e.mw.Handler(next(e))
+	e.h = asCaller(e.mw.Handler(next(e)))
 	return e
+}
+
+// anonymousHeader, on a test request, keeps asCaller from naming a caller.
+const anonymousHeader = "X-Test-Anonymous"
+
+// asCaller gives every request without an Authorization header the one
+// test caller's, as an authenticated client would send it: the default scope
+// is header:Authorization, and a request naming no caller is refused.
+// Requests carrying anonymousHeader are passed on as they are.
+func asCaller(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, anon := r.Header[anonymousHeader]; anon {
+			r.Header.Del(anonymousHeader)
+		} else if _, ok := r.Header["Authorization"]; !ok {
+			r.Header.Set("Authorization", "Bearer test-caller")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ordersHandler stands in for an order API: every execution gets a new

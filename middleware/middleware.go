@@ -160,13 +160,16 @@ func (m *Middleware) serve(c *call) {
 		}
 	}
 	scopeValue, err := rt.scope.value(r, doc)
-	if err != nil {
+	if err != nil && rt.policy.Anonymous != AnonymousShared {
 		m.reject(c, OutcomeMissingScope, Problem{
 			Type: ProblemMissingScope, Status: http.StatusBadRequest, Title: "Missing caller scope",
-			Detail: "Idempotency keys on this route are scoped per caller, and this request does not say who the caller is: " + err.Error() + ".",
+			Detail: "Idempotency keys on this route are scoped per caller (" + rt.scope.String() + "), and this request does not say who the caller is: " + rt.scope.missing() + ".",
 		})
 		return
 	}
+	// With AnonymousShared, a request naming no caller is in the one
+	// anonymous scope, "", which no caller's value can spell: header
+	// values are not blank, JSON values are never empty text.
 	if rt.policy.Body != BodyJSON {
 		doc = nil
 	}

@@ -27,7 +27,9 @@ type scopeSource struct {
 	pointer []string // unescaped reference tokens (scopeJSON)
 }
 
-var errScopeMissing = errors.New("the request has no value at the scope's JSON pointer")
+// errNoScope reports a request that does not say who its caller is: no
+// scope header, or no value at the scope's JSON pointer.
+var errNoScope = errors.New("no caller scope")
 
 // parseScope parses "none", "header:<Name>" or "json:<pointer>".
 func parseScope(spec string) (scopeSource, error) {
@@ -73,26 +75,54 @@ func parsePointer(p string) ([]string, error) {
 // needsJSON reports whether the scope reads the decoded body.
 func (s scopeSource) needsJSON() bool { return s.kind == scopeJSON }
 
-// value returns the caller's identity: the raw header value, or the
-// canonical JSON of the pointed-at body value. doc is the decoded body
-// (scopeJSON only; nil when the body is not JSON).
+// value returns the caller's identity: the header's value, normalised (see
+// normalizeScopeHeader), or the canonical JSON of the pointed-at body value.
+// doc is the decoded body (scopeJSON only; nil when the body is not JSON).
+// A request that names no caller gets errNoScope: a blank or absent header,
+// a missing or null JSON value.
 func (s scopeSource) value(r *http.Request, doc any) (string, error) {
 	switch s.kind {
 	case scopeHeader:
-		// Several lines are joined, so "a" + "b" and "a, b" differ from "ab".
-		return strings.Join(r.Header[s.header], "\n"), nil
+		v := normalizeScopeHeader(s.header, r.Header[s.header])
+		if v == "" {
+			return "", errNoScope
+		}
+		return v, nil
 	case scopeJSON:
 		v, ok := lookupPointer(doc, s.pointer)
 		if !ok || v == nil {
-			return "", errScopeMissing
+			return "", errNoScope
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			return "", errScopeMissing
+			return "", errNoScope
 		}
 		return string(b), nil
 	}
 	return "", nil
+}
+
+// String spells the source as the configuration does, for messages.
+func (s scopeSource) String() string {
+	switch s.kind {
+	case scopeHeader:
+		return "header:" + s.header
+	case scopeJSON:
+		var b strings.Builder
+		for _, tok := range s.pointer {
+			b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
+		}
+		return "json:" + b.String()
+	}
+	return "none"
+}
+
+// missing says what a request without a caller lacks, for the 400.
+func (s scopeSource) missing() string {
+	if s.kind == scopeHeader {
+		return "it has no " + s.header + " header"
+	}
+	return "its body has no value at the JSON pointer " + strings.TrimPrefix(s.String(), "json:")
 }
 
 func lookupPointer(doc any, tokens []string) (any, bool) {

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/idemproxy/idemproxy/store"
@@ -8,10 +9,13 @@ import (
 
 // StorageKey returns the store key under which the named route keeps the
 // record of (scope, key), so operators can inspect or delete one record.
-// scope is what the route's Scope reads: the header's raw value for
-// "header:<Name>" (e.g. "Bearer abc"), the JSON of the field for
-// "json:<pointer>" (`"c-1"` for a string, `42` for a number), and ignored
-// for "none". key is the Idempotency-Key header value, bare or sf-string.
+// scope is what the route's Scope reads: the header's value for
+// "header:<Name>" (e.g. "Bearer abc", normalised as requests are), the JSON
+// of the field for "json:<pointer>" (`"c-1"` for a string, `42` for a
+// number), and ignored for "none". An empty scope addresses the anonymous
+// scope, on routes whose Anonymous is AnonymousShared only: elsewhere no
+// record can be there. key is the Idempotency-Key header value, bare or
+// sf-string.
 func (m *Middleware) StorageKey(route, scope, key string) (store.Key, error) {
 	for _, rt := range m.routes {
 		if rt.name != route {
@@ -21,8 +25,24 @@ func (m *Middleware) StorageKey(route, scope, key string) (store.Key, error) {
 		if err != nil {
 			return store.Key{}, fmt.Errorf("middleware: key: %w", err)
 		}
-		if rt.scope.kind == scopeNone {
+		switch rt.scope.kind {
+		case scopeNone:
 			scope = ""
+		case scopeHeader:
+			scope = normalizeScopeHeader(rt.scope.header, []string{scope})
+		case scopeJSON:
+			if scope != "" {
+				// The same canonical JSON the middleware hashes.
+				v, err := decodeJSON([]byte(scope))
+				if v == nil || err != nil {
+					return store.Key{}, fmt.Errorf("middleware: scope: route %q is scoped by %s: give the field's value as JSON, e.g. %q", route, rt.scope, `"c-1"`)
+				}
+				b, _ := json.Marshal(v)
+				scope = string(b)
+			}
+		}
+		if scope == "" && rt.scope.kind != scopeNone && rt.policy.Anonymous != AnonymousShared {
+			return store.Key{}, fmt.Errorf("middleware: scope: route %q is scoped by %s: give the caller's value as scope", route, rt.scope)
 		}
 		return storageKey(rt.scope.kind, scope, k), nil
 	}

@@ -63,7 +63,7 @@ func storm(t *testing.T, mode InProgressMode, n int) (results []stormResult, cal
 		}
 		ordersHandler(e).ServeHTTP(w, r)
 	})
-	h := mw.Handler(slow)
+	h := asCaller(mw.Handler(slow))
 
 	out := make(chan stormResult, n)
 	for range n {

@@ -209,6 +209,7 @@ type Route struct {
 type Policy struct {
 	Key                  string            `yaml:"key"`
 	Scope                string            `yaml:"scope"`
+	Anonymous            string            `yaml:"anonymous"`
 	FingerprintHeaders   []string          `yaml:"fingerprint_headers"`
 	Body                 string            `yaml:"body"`
 	MaxRequestBody       ByteSize          `yaml:"max_request_body"`

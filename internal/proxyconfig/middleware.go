@@ -36,6 +36,7 @@ func (p Policy) middleware() middleware.Policy {
 	mp := middleware.Policy{
 		Key:                  middleware.KeyRule(p.Key),
 		Scope:                p.Scope,
+		Anonymous:            middleware.AnonymousMode(p.Anonymous),
 		FingerprintHeaders:   nilIfEmpty(p.FingerprintHeaders),
 		Body:                 middleware.BodyMode(p.Body),
 		MaxRequestBody:       int64(p.MaxRequestBody),

@@ -50,6 +50,7 @@ func (v *validator) idempotency() {
 // policy validates one policy's own fields (zero means inherited).
 func (v *validator) policy(p string, pol Policy) {
 	v.optionalOneOf(p+".key", pol.Key, "required", "optional")
+	v.optionalOneOf(p+".anonymous", pol.Anonymous, "reject", "shared")
 	v.optionalOneOf(p+".body", pol.Body, "raw", "json")
 	v.optionalOneOf(p+".in_progress", pol.InProgress, "reject", "wait")
 	v.optionalOneOf(p+".on_abandoned", pol.OnAbandoned, "reject", "retry")
