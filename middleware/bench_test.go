@@ -93,6 +93,6 @@ func BenchmarkFingerprint(b *testing.B) {
 	r := benchRequest("k")
 	body := []byte(body1)
 	for b.Loop() {
-		fingerprint(r, nil, body, nil)
+		fingerprint(r, "/orders", nil, body, nil)
 	}
 }

@@ -54,10 +54,23 @@ type Route struct {
 	Name string
 	// Path matches the whole request path; a segment written {name}
 	// matches any one non-empty segment ("/orders/{id}/cancel").
+	//
+	// Paths are matched normalised, as lenient upstreams route them:
+	// escapes of unreserved characters decoded ("/%6Frders" is
+	// "/orders"), "." and ".." resolved, repeated and trailing slashes
+	// dropped; and, should that not match, with every escape decoded and
+	// ";params" dropped. Case does not count unless CaseSensitive is set.
 	Path string
-	// PathPrefix matches every path starting with it. With neither Path nor
+	// PathPrefix matches every path starting with it, normalised as Path
+	// is; one ending in "/" matches that directory and what is under it
+	// ("/api/" covers /api and /api/x, not /apix). With neither Path nor
 	// PathPrefix the route matches every path.
 	PathPrefix string
+	// CaseSensitive matches Path and PathPrefix case-sensitively. Leave it
+	// off unless the upstream, too, routes /Orders apart from /orders:
+	// with it on, a client can send /Orders past the route to an upstream
+	// that runs it. Default: false.
+	CaseSensitive bool
 	// Methods are the covered methods. Default: POST and PATCH.
 	Methods []string
 	// Policy overrides the Config's Policy field by field.

@@ -84,7 +84,30 @@ func TestRouteMatching(t *testing.T) {
 		{Route{}, "PUT", "/x", false},
 		{Route{Methods: []string{"put"}}, "PUT", "/x", true},
 		{Route{Path: "/orders"}, "POST", "/orders", true},
-		{Route{Path: "/orders"}, "POST", "/orders/", false},
+		{Route{Path: "/orders"}, "POST", "/orders/", true},
+		{Route{Path: "/orders"}, "POST", "/Orders", true},
+		{Route{Path: "/orders"}, "POST", "/ORDERS/", true},
+		{Route{Path: "/orders", CaseSensitive: true}, "POST", "/Orders", false},
+		{Route{Path: "/orders", CaseSensitive: true}, "POST", "/orders/", true},
+		{Route{Path: "/orders"}, "POST", "/./orders", true},
+		{Route{Path: "/orders"}, "POST", "//orders", true},
+		{Route{Path: "/orders"}, "POST", "/orders/.", true},
+		{Route{Path: "/orders"}, "POST", "/x/../orders", true},
+		{Route{Path: "/orders"}, "POST", "/../orders", true},
+		{Route{Path: "/orders"}, "POST", "/%6Frders", true},
+		{Route{Path: "/orders"}, "POST", "/%2e/orders", true},
+		{Route{Path: "/orders"}, "POST", "/orders;jsessionid=1", true},
+		{Route{Path: "/orders"}, "POST", "/orders%2F", true},
+		{Route{Path: "/orders"}, "POST", "/orders%2Fx", false},
+		{Route{Path: "/orders"}, "POST", "/ordersx", false},
+		{Route{Path: "/orders/"}, "POST", "/orders", true},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders/a%2Fb/cancel", true},
+		{Route{Path: "/orders/{id}/cancel"}, "POST", "/Orders//42/CANCEL/", true},
+		{Route{PathPrefix: "/v1/"}, "POST", "/v1", true},
+		{Route{PathPrefix: "/v1/"}, "POST", "/V1//payments", true},
+		{Route{PathPrefix: "/v1/"}, "POST", "/v1x", false},
+		{Route{PathPrefix: "/v1"}, "POST", "/v1x", true},
+		{Route{PathPrefix: "/"}, "POST", "/anything", true},
 		{Route{Path: "/orders"}, "POST", "/orders/1", false},
 		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders/42/cancel", true},
 		{Route{Path: "/orders/{id}/cancel"}, "POST", "/orders//cancel", false},
@@ -98,9 +121,9 @@ func TestRouteMatching(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("newRoute(%+v): %v", tc.route, errs)
 		}
-		r := httptestRequest("")
-		r.Method, r.URL.Path = tc.method, tc.path
-		if got := rt.matches(r); got != tc.want {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		path, lenient := requestPath(r)
+		if got := rt.matches(r.Method, path, lenient); got != tc.want {
 			t.Errorf("route %+v matches %s %s = %v, want %v", tc.route, tc.method, tc.path, got, tc.want)
 		}
 	}

@@ -54,13 +54,13 @@ func (hs *hasher) sum() (out store.Fingerprint) {
 }
 
 // fingerprint hashes what makes two requests "the same request": method,
-// escaped path, raw query, the selected headers (canonical names), the
+// path (normalised, as the route matched it), raw query, the selected headers (canonical names), the
 // request trailers and the body. With doc non-nil (BodyJSON and the body is JSON) the body enters as
 // canonical JSON: object keys sorted, no whitespace, numbers as written.
-func fingerprint(r *http.Request, headers []string, body []byte, doc any) store.Fingerprint {
+func fingerprint(r *http.Request, path string, headers []string, body []byte, doc any) store.Fingerprint {
 	hs := getHasher()
 	hs.field('m', r.Method)
-	hs.field('p', r.URL.EscapedPath())
+	hs.field('p', path)
 	hs.field('q', r.URL.RawQuery)
 	for _, name := range headers {
 		hs.field('h', name)

@@ -43,7 +43,8 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 		if mode == BodyJSON {
 			doc, _ = decodeJSON([]byte(rq.body))
 		}
-		return fingerprint(r, []string{"X-Tenant"}, []byte(rq.body), doc)
+		path, _ := requestPath(r)
+		return fingerprint(r, path, []string{"X-Tenant"}, []byte(rq.body), doc)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,7 +103,7 @@ func FuzzFingerprintJSON(f *testing.F) {
 		if err != nil {
 			return // refused with 400: no fingerprint
 		}
-		fp := fingerprint(r, nil, body, doc)
+		fp := fingerprint(r, "/orders", nil, body, doc)
 		if doc == nil {
 			return
 		}
@@ -114,7 +115,7 @@ func FuzzFingerprintJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the respelling %q of %q is refused: %v", respelled, body, err)
 		}
-		if got := fingerprint(r, nil, respelled, redoc); got != fp {
+		if got := fingerprint(r, "/orders", nil, respelled, redoc); got != fp {
 			t.Fatalf("%q and its respelling %q have different fingerprints", body, respelled)
 		}
 	})

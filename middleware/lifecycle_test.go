@@ -44,7 +44,7 @@ func TestLifecycle(t *testing.T) {
 	preClaim := func(e *env) {
 		e.t.Helper()
 		_, err := e.mem.Claim(context.Background(), store.ClaimRequest{
-			Key: storageKey(scopeHeader, "Bearer test-caller", "k1"), Fingerprint: fingerprint(httptestRequest(body1), nil, []byte(body1), nil),
+			Key: storageKey(scopeHeader, "Bearer test-caller", "k1"), Fingerprint: fingerprint(httptestRequest(body1), "/orders", nil, []byte(body1), nil),
 			Owner: "someone-else", Lease: 10 * time.Second, TTL: time.Hour,
 		})
 		if err != nil {

@@ -96,9 +96,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if _, ok := r.Header[m.fencing]; ok {
 			r.Header.Del(m.fencing)
 		}
+		path, lenient := requestPath(r)
 		for _, rt := range m.routes {
-			if rt.matches(r) {
-				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now()})
+			if rt.matches(r.Method, path, lenient) {
+				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now(), path: rt.fingerprintPath(path, lenient)})
 				return
 			}
 		}
@@ -113,6 +114,7 @@ type call struct {
 	w     http.ResponseWriter
 	r     *http.Request
 	start time.Time
+	path  string // normalised, as fingerprinted
 	body  []byte
 	claim store.ClaimRequest
 }
@@ -175,7 +177,7 @@ func (m *Middleware) serve(c *call) {
 	}
 	c.claim = store.ClaimRequest{
 		Key:         storageKey(rt.scope.kind, scopeValue, key),
-		Fingerprint: fingerprint(r, rt.fingerprintHeaders, c.body, doc),
+		Fingerprint: fingerprint(r, c.path, rt.fingerprintHeaders, c.body, doc),
 		Owner:       m.owners.next(),
 		Lease:       rt.policy.Lease,
 		TTL:         rt.policy.TTL,

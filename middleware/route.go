@@ -10,9 +10,14 @@ import (
 // route is a Route resolved at construction: policy inherited and parsed.
 type route struct {
 	name     string
-	segments []string // Path split on "/"; "{...}" matches any one segment
-	prefix   string
-	methods  []string
+	segments []string // Path, normalised, split on "/"; "{...}" matches any one segment
+	prefix   string   // PathPrefix, normalised
+	// prefixDir is set when PathPrefix ended in "/": it then covers the
+	// directory and what is under it ("/api/" covers /api and /api/x, not
+	// /apix), where a prefix without one is a plain string prefix.
+	prefixDir     bool
+	caseSensitive bool
+	methods       []string
 
 	policy             Policy
 	scope              scopeSource
@@ -42,14 +47,18 @@ func newRoute(r Route, configured, parent Policy, index int, reported map[fieldE
 		return nil, errs
 	}
 	rt := &route{
-		name:    r.Name,
-		prefix:  r.PathPrefix,
-		methods: canonicalMethods(r.Methods),
-		policy:  p,
-		exclude: make(map[string]bool, len(p.ReplayExcludeHeaders)),
+		name:          r.Name,
+		caseSensitive: r.CaseSensitive,
+		methods:       canonicalMethods(r.Methods),
+		policy:        p,
+		exclude:       make(map[string]bool, len(p.ReplayExcludeHeaders)),
 	}
 	if r.Path != "" {
-		rt.segments = strings.Split(r.Path, "/")
+		rt.segments = strings.Split(normalizePath(r.Path), "/")
+	}
+	if r.PathPrefix != "" {
+		rt.prefix = normalizePath(r.PathPrefix)
+		rt.prefixDir = strings.HasSuffix(r.PathPrefix, "/") && rt.prefix != "/"
 	}
 	if rt.name == "" {
 		rt.name = r.Path + r.PathPrefix
@@ -68,20 +77,21 @@ func newRoute(r Route, configured, parent Policy, index int, reported map[fieldE
 	return rt, nil
 }
 
-// matches reports whether the route covers the request; it allocates
+// matches reports whether the route covers a request: its method, and its
+// path normalised or in its lenient form (see requestPath). It allocates
 // nothing, since every request of the server goes through it.
-func (rt *route) matches(r *http.Request) bool {
+func (rt *route) matches(method, path, lenient string) bool {
 	covered := false
 	for _, m := range rt.methods {
-		if r.Method == m {
+		if method == m {
 			covered = true
 			break
 		}
 	}
-	if !covered {
-		return false
-	}
-	path := r.URL.Path
+	return covered && (rt.matchPath(path) || lenient != path && rt.matchPath(lenient))
+}
+
+func (rt *route) matchPath(path string) bool {
 	switch {
 	case rt.segments != nil:
 		var got string
@@ -91,17 +101,62 @@ func (rt *route) matches(r *http.Request) bool {
 			if !more && i != len(rt.segments)-1 {
 				return false
 			}
-			if len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+			if isParam(seg) {
 				if got == "" {
 					return false
 				}
-			} else if got != seg {
+			} else if !rt.equal(got, seg) {
 				return false
 			}
 		}
 		return !more // the pattern must consume the whole path
+	case rt.prefix == "/":
+		return true
 	case rt.prefix != "":
-		return strings.HasPrefix(path, rt.prefix)
+		if len(path) < len(rt.prefix) || !rt.equal(path[:len(rt.prefix)], rt.prefix) {
+			return false
+		}
+		return !rt.prefixDir || len(path) == len(rt.prefix) || path[len(rt.prefix)] == '/'
 	}
 	return true
+}
+
+func (rt *route) equal(got, want string) bool {
+	if rt.caseSensitive {
+		return got == want
+	}
+	return strings.EqualFold(got, want)
+}
+
+func isParam(seg string) bool { return len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' }
+
+// fingerprintPath is the path a covered request is fingerprinted by: the
+// normalised form the route matched, with the route's own spelling of
+// what it matched case-insensitively, so /Orders and /orders are one
+// request while /orders/ABC and /orders/abc stay two.
+func (rt *route) fingerprintPath(path, lenient string) string {
+	if !rt.matchPath(path) {
+		path = lenient
+	}
+	if rt.caseSensitive {
+		return path
+	}
+	switch {
+	case rt.segments != nil:
+		got := strings.Split(path, "/")
+		changed := false
+		for i, seg := range rt.segments {
+			if !isParam(seg) && got[i] != seg {
+				got[i], changed = seg, true
+			}
+		}
+		if changed {
+			return strings.Join(got, "/")
+		}
+	case rt.prefix != "" && rt.prefix != "/":
+		if path[:len(rt.prefix)] != rt.prefix {
+			return rt.prefix + path[len(rt.prefix):]
+		}
+	}
+	return path
 }

@@ -197,6 +197,9 @@ type Route struct {
 	Path string `yaml:"path"`
 	// PathPrefix matches every path starting with it.
 	PathPrefix string `yaml:"path_prefix"`
+	// CaseSensitive matches path and path_prefix case-sensitively.
+	// Default: false (see middleware.Route).
+	CaseSensitive bool `yaml:"case_sensitive"`
 	// Methods are the covered methods. Default: POST, PATCH.
 	Methods []string `yaml:"methods"`
 	// Policy overrides Idempotency.Defaults; its fields sit beside the

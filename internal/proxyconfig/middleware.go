@@ -22,11 +22,12 @@ func (c *Config) Middleware() middleware.Config {
 	}
 	for _, r := range id.Routes {
 		mc.Routes = append(mc.Routes, middleware.Route{
-			Name:       r.Name,
-			Path:       r.Path,
-			PathPrefix: r.PathPrefix,
-			Methods:    r.Methods,
-			Policy:     r.Policy.middleware(),
+			Name:          r.Name,
+			Path:          r.Path,
+			PathPrefix:    r.PathPrefix,
+			CaseSensitive: r.CaseSensitive,
+			Methods:       r.Methods,
+			Policy:        r.Policy.middleware(),
 		})
 	}
 	return mc
