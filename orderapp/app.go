@@ -102,6 +102,7 @@ func New(opts Options) (*App, error) {
 		Payment:   a.payment,
 		Orders:    a.orders,
 		Events:    a.events,
+		Publish:   app.PublishDirect,
 		Now:       opts.Now,
 	}
 	if opts.FailPersist {
