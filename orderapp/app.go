@@ -159,7 +159,7 @@ func New(opts Options) (*App, error) {
 // pending. Calling it again returns the first call's outcome.
 func (a *App) Shutdown(ctx context.Context) error {
 	if err := a.relay.Shutdown(ctx); err != nil {
-		return fmt.Errorf("orderapp: %d events undelivered: %w", a.orders.PendingCount(), err)
+		return fmt.Errorf("orderapp: undelivered events: %d: %w", a.orders.PendingCount(), err)
 	}
 	return nil
 }
