@@ -71,8 +71,8 @@ type Options struct {
 }
 
 // App is one orderapp: its HTTP handler, its metrics registry, the
-// in-memory adapters behind them and the outbox relay, which runs from New
-// until Shutdown. Its methods are safe for concurrent use.
+// in-memory adapters behind them and, with the outbox, the relay, which
+// runs from New until Shutdown. Its methods are safe for concurrent use.
 type App struct {
 	handler  http.Handler
 	registry *prometheus.Registry

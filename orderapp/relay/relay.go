@@ -69,7 +69,8 @@ func New(outbox app.Outbox, publisher app.EventPublisher, cfg Config) (*Relay, e
 		panic("relay: New needs an outbox and a publisher")
 	}
 	if cfg.BatchSize < 0 || cfg.PollInterval < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 {
-		return nil, fmt.Errorf("relay: negative setting in %+v", cfg)
+		return nil, fmt.Errorf("relay: negative BatchSize %d, PollInterval %v, MinBackoff %v or MaxBackoff %v",
+			cfg.BatchSize, cfg.PollInterval, cfg.MinBackoff, cfg.MaxBackoff)
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultBatchSize
@@ -129,8 +130,8 @@ func (r *Relay) Wake() {
 // ends first it stops at once, abandoning a publish in flight, and returns
 // an error wrapping ErrNotDrained and ctx's error. Entries saved after the
 // outbox was drained are left pending, so stop whatever saves orders
-// first. A relay never started returns nil at once; later calls wait for
-// the first one's outcome.
+// first. A relay never started returns nil at once. Concurrent or later
+// calls wait for the same drain, and any whose ctx ends first stops it.
 func (r *Relay) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	started := r.started
