@@ -37,7 +37,8 @@ func TestPlaceThenGet(t *testing.T) {
 	if got.Code != http.StatusOK || !strings.Contains(got.Body.String(), `"total":"25.00"`) {
 		t.Errorf("GET %s = %d %s, want 200 with the total", loc, got.Code, got.Body)
 	}
-	assertCounts(t, a, orderapp.Counts{OrdersPlaced: 1, PaymentCharges: 1, InventoryReservations: 1, EventsPublished: 1})
+	drain(t, a)
+	assertCounts(t, a, orderapp.Counts{OrdersPlaced: 1, PaymentCharges: 1, InventoryReservations: 1, EventsPublished: 1, OutboxDelivered: 1})
 	if s := a.Stock("A"); s != 1 {
 		t.Errorf("Stock(A) = %d, want 1", s)
 	}
@@ -74,7 +75,7 @@ func TestErrorPaths(t *testing.T) {
 		{name: "failed save refunds and releases", opts: orderapp.Options{FailPersist: true}, body: orderBody("tok_visa", "A", 2),
 			wantStatus: 500, wantType: "PersistenceError",
 			wantCounts: orderapp.Counts{PaymentCharges: 1, PaymentRefunds: 1, InventoryReservations: 1, InventoryReleases: 1}, wantStock: 3},
-		{name: "failed publish keeps the order", opts: orderapp.Options{FailPublish: true}, body: orderBody("tok_visa", "A", 2),
+		{name: "failed direct publish keeps the order", opts: orderapp.Options{Publish: orderapp.PublishDirect, FailPublish: true}, body: orderBody("tok_visa", "A", 2),
 			wantStatus: 503, wantType: "PublishError",
 			wantCounts: orderapp.Counts{OrdersPlaced: 1, PaymentCharges: 1, InventoryReservations: 1}, wantStock: 1},
 	}
@@ -102,11 +103,11 @@ func TestErrorPaths(t *testing.T) {
 	}
 }
 
-// TestPublishErrorOrderIsReadable follows the seed: the order whose event
-// was lost stays saved and charged, and the 503 names it.
+// TestPublishErrorOrderIsReadable follows the seed (PublishDirect): the
+// order whose event was lost stays saved and charged, and the 503 names it.
 func TestPublishErrorOrderIsReadable(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, orderapp.Options{FailPublish: true})
+	a := newApp(t, orderapp.Options{Publish: orderapp.PublishDirect, FailPublish: true})
 	rec := serve(a.Handler(), http.MethodPost, "/orders", orderBody("tok_visa", "A", 1))
 	id := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).FindString(rec.Body.String())
 	if rec.Code != http.StatusServiceUnavailable || id == "" {
@@ -159,6 +160,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{name: "negative stock", opts: orderapp.Options{Stock: map[string]int64{"A": -1}}},
 		{name: "invalid sku", opts: orderapp.Options{Stock: map[string]int64{"A B": 1}}},
 		{name: "negative latency", opts: orderapp.Options{Latency: -time.Second}},
+		{name: "unknown publish mode", opts: orderapp.Options{Publish: 7}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 
 // TestLastUnitsNeverOversell races many one-unit orders over real HTTP for
 // the last few units of a SKU: exactly the stock is sold, every other
-// order is a 409, and nobody is charged without an order.
+// order is a 409, nobody is charged without an order, and the relay
+// delivers each sold order's event once.
 func TestLastUnitsNeverOversell(t *testing.T) {
 	t.Parallel()
 	const stock, buyers = 5, 48
@@ -53,5 +54,7 @@ func TestLastUnitsNeverOversell(t *testing.T) {
 	if s := a.Stock("LAST"); s != 0 {
 		t.Errorf("Stock(LAST) = %d, want 0", s)
 	}
-	assertCounts(t, a, orderapp.Counts{OrdersPlaced: stock, PaymentCharges: stock, InventoryReservations: stock, EventsPublished: stock})
+	drain(t, a)
+	assertCounts(t, a, orderapp.Counts{OrdersPlaced: stock, PaymentCharges: stock, InventoryReservations: stock,
+		EventsPublished: stock, OutboxDelivered: stock})
 }

@@ -1,6 +1,7 @@
 package orderapp_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -26,7 +28,23 @@ func newApp(t *testing.T, opts orderapp.Options) *orderapp.App {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", opts, err)
 	}
+	t.Cleanup(func() { // stop the relay at once, drained or not
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = a.Shutdown(ctx)
+	})
 	return a
+}
+
+// drain shuts a down once its relay has delivered every pending event, so
+// that the counts that follow are final.
+func drain(t *testing.T, a *orderapp.App) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
 }
 
 // orderBody is a POST /orders body for one line.
@@ -41,14 +59,17 @@ func serve(h http.Handler, method, target, body string) *httptest.ResponseRecord
 	return rec
 }
 
-// metricNames and help follow the Counts fields in order.
-var metrics = []struct{ name, help string }{
-	{"orderapp_orders_placed_total", "Orders saved."},
-	{"orderapp_payment_charges_total", "Payments charged, including those refunded later."},
-	{"orderapp_payment_refunds_total", "Charges refunded by saga compensation."},
-	{"orderapp_inventory_reservations_total", "Successful stock reservations (one per order)."},
-	{"orderapp_inventory_releases_total", "Stock reservations released by saga compensation."},
-	{"orderapp_events_published_total", "OrderPlaced events published."},
+// metrics follow the Counts fields in order.
+var metrics = []struct{ name, kind, help string }{
+	{"orderapp_orders_placed_total", "counter", "Orders saved."},
+	{"orderapp_payment_charges_total", "counter", "Payments charged, including those refunded later."},
+	{"orderapp_payment_refunds_total", "counter", "Charges refunded by saga compensation."},
+	{"orderapp_inventory_reservations_total", "counter", "Successful stock reservations (one per order)."},
+	{"orderapp_inventory_releases_total", "counter", "Stock reservations released by saga compensation."},
+	{"orderapp_events_published_total", "counter", "OrderPlaced events published."},
+	{"orderapp_outbox_pending", "gauge", "Outbox entries saved with their order and not yet delivered."},
+	{"orderapp_outbox_delivered_total", "counter", "OrderPlaced events the outbox relay delivered; a redelivery counts again."},
+	{"orderapp_outbox_delivery_failures_total", "counter", "Failed outbox delivery attempts, each retried with backoff."},
 }
 
 // assertCounts checks want against Counts and, through prometheus/testutil,
@@ -59,12 +80,13 @@ func assertCounts(t *testing.T, a *orderapp.App, want orderapp.Counts) {
 		t.Errorf("Counts() = %+v, want %+v", got, want)
 	}
 	values := []int64{want.OrdersPlaced, want.PaymentCharges, want.PaymentRefunds,
-		want.InventoryReservations, want.InventoryReleases, want.EventsPublished}
+		want.InventoryReservations, want.InventoryReleases, want.EventsPublished,
+		want.OutboxPending, want.OutboxDelivered, want.OutboxFailures}
 	var exposition strings.Builder
 	names := make([]string, len(metrics))
 	for i, m := range metrics {
 		names[i] = m.name
-		fmt.Fprintf(&exposition, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", m.name, m.help, m.name, m.name, values[i])
+		fmt.Fprintf(&exposition, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", m.name, m.help, m.name, m.kind, m.name, values[i])
 	}
 	if err := testutil.GatherAndCompare(a.Registry(), strings.NewReader(exposition.String()), names...); err != nil {
 		t.Errorf("metrics: %v", err)

@@ -22,5 +22,12 @@ func newRegistry(a *App) *prometheus.Registry {
 	counter("inventory_reservations_total", "Successful stock reservations (one per order).", a.inventory.Reservations)
 	counter("inventory_releases_total", "Stock reservations released by saga compensation.", a.inventory.Releases)
 	counter("events_published_total", "OrderPlaced events published.", a.events.Published)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "orderapp",
+		Name:      "outbox_pending",
+		Help:      "Outbox entries saved with their order and not yet delivered.",
+	}, func() float64 { return float64(a.orders.PendingCount()) }))
+	counter("outbox_delivered_total", "OrderPlaced events the outbox relay delivered; a redelivery counts again.", a.relay.Delivered)
+	counter("outbox_delivery_failures_total", "Failed outbox delivery attempts, each retried with backoff.", a.relay.Failures)
 	return reg
 }

@@ -18,6 +18,7 @@ import (
 type demo struct {
 	ln  net.Listener
 	srv *http.Server
+	app *orderapp.App
 }
 
 func listenDemo() (*demo, string, error) {
@@ -34,6 +35,7 @@ func (d *demo) serve(log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("demo orderapp: %w", err)
 	}
+	d.app = app
 	d.srv = &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = d.srv.Serve(d.ln) }()
 	log.Info("demo: orderapp running in process", "addr", d.ln.Addr().String(),
@@ -42,7 +44,7 @@ func (d *demo) serve(log *slog.Logger) error {
 }
 
 // stop shuts orderapp down, after the proxy's shutdown: nothing is in
-// flight any more.
+// flight any more. Then its outbox relay delivers what is pending.
 func (d *demo) stop() {
 	if d.srv == nil {
 		_ = d.ln.Close()
@@ -51,4 +53,5 @@ func (d *demo) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
+	_ = d.app.Shutdown(ctx)
 }

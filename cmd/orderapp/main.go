@@ -3,9 +3,12 @@
 //
 //	orderapp [-listen 127.0.0.1:8081] [-stock SKU=N,...] [-default-stock N]
 //	         [-latency D] [-fail-persist] [-fail-publish]
+//	         [-publish outbox|direct] [-drain-timeout D]
 //
 // It wires flags to orderapp.New and serves the result until SIGINT or
-// SIGTERM, then stops accepting and lets in-flight requests finish.
+// SIGTERM, then stops accepting, lets in-flight requests finish, and gives
+// the outbox relay up to -drain-timeout to deliver the events still
+// pending; events it could not deliver make the exit status 1.
 package main
 
 import (
@@ -55,6 +58,7 @@ const (
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
 	shutdownTimeout   = 10 * time.Second
+	drainTimeout      = 5 * time.Second
 )
 
 // run serves until ctx ends. ready, when set, is told the bound address
@@ -68,7 +72,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	defaultStock := fs.Int64("default-stock", orderapp.DefaultStock, "initial stock of every SKU not in -stock")
 	latency := fs.Duration("latency", 0, "delay inside each valid POST /orders, after validation")
 	failPersist := fs.Bool("fail-persist", false, "make every save fail (500, after refund and release)")
-	failPublish := fs.Bool("fail-publish", false, "make every OrderPlaced publish fail (503, order kept)")
+	failPublish := fs.Bool("fail-publish", false, "make every OrderPlaced publish fail (outbox: the events wait; direct: 503, order kept)")
+	publish := orderapp.PublishOutbox
+	fs.TextVar(&publish, "publish", publish, "how OrderPlaced leaves: outbox (saved with the order, relayed at least once) or direct (inline, the seed's)")
+	drain := fs.Duration("drain-timeout", drainTimeout, "how long shutdown waits for the outbox relay to deliver pending events")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -77,6 +84,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if *drain < 0 {
+		return usageError{fmt.Errorf("-drain-timeout %v is negative", *drain)}
 	}
 	if *defaultStock < 0 {
 		return usageError{fmt.Errorf("-default-stock %d is negative", *defaultStock)}
@@ -93,6 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		Latency:      *latency,
 		FailPersist:  *failPersist,
 		FailPublish:  *failPublish,
+		Publish:      publish,
 		Logger:       logger,
 	})
 	if err != nil {
@@ -114,7 +125,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("orderapp listening", "addr", ln.Addr().String(), "latency", *latency,
-		"fail_persist", *failPersist, "fail_publish", *failPublish)
+		"fail_persist", *failPersist, "fail_publish", *failPublish, "publish", publish)
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -127,8 +138,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	logger.Info("orderapp shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout+*latency)
 	defer cancel()
+	var errs []error
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
 	}
-	return nil
+	// Only now, with no request left to save an order, is the outbox
+	// drained for good.
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), *drain)
+	defer cancelDrain()
+	if err := a.Shutdown(drainCtx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+	}
+	return errors.Join(errs...)
 }

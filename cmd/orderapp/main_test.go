@@ -66,6 +66,8 @@ func TestRunRefusesBadCommandLines(t *testing.T) {
 		{name: "invalid sku", args: []string{"-stock", "A B=1"}, wantUsage: true},
 		{name: "negative default stock", args: []string{"-default-stock", "-1"}, wantUsage: true},
 		{name: "negative latency", args: []string{"-latency", "-1s"}, wantUsage: true},
+		{name: "unknown publish mode", args: []string{"-publish", "sideways"}, wantUsage: true},
+		{name: "negative drain timeout", args: []string{"-drain-timeout", "-1s"}, wantUsage: true},
 		{name: "stray argument", args: []string{"serve"}, wantUsage: true},
 	}
 	for _, tc := range tests {
@@ -85,37 +87,12 @@ func TestRunRefusesBadCommandLines(t *testing.T) {
 // return.
 func TestRunServesAndShutsDown(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-stock", "A=1", "-default-stock", "0"}, io.Discard,
-			func(a net.Addr) { addrs <- a })
-	}()
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("run returned before serving: %v", err)
-	}
-
-	post := func(sku string) int {
-		t.Helper()
-		body := `{"customer_id":"c1","payment_token":"tok_visa","lines":[{"sku":"` + sku + `","quantity":1,"unit_price":"12.50"}]}`
-		resp, err := http.Post(base+"/orders", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatalf("POST /orders: %v", err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	base, stop := startRun(t, "-stock", "A=1", "-default-stock", "0")
 	for _, step := range []struct {
 		sku  string
 		want int
 	}{{"A", http.StatusCreated}, {"A", http.StatusConflict}, {"B", http.StatusConflict}} {
-		if got := post(step.sku); got != step.want {
+		if got := post(t, base, step.sku); got != step.want {
 			t.Errorf("POST %s = %d, want %d", step.sku, got, step.want)
 		}
 	}
@@ -129,8 +106,71 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("/metrics lacks orderapp_payment_charges_total 1:\n%s", metrics)
 	}
 
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("run after cancel = %v, want nil", err)
 	}
+}
+
+// TestRunPublishModes: with the outbox (the default) a failing publisher
+// no longer fails the order, but the shutdown reports the event it could
+// not deliver; -publish direct keeps the seed's 503.
+func TestRunPublishModes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		wantStatus int
+		wantErr    string // in run's error after the shutdown; "" for nil
+	}{
+		{name: "outbox delivers before exiting", wantStatus: http.StatusCreated},
+		{name: "outbox with a failing publisher", args: []string{"-fail-publish", "-drain-timeout", "50ms"},
+			wantStatus: http.StatusCreated, wantErr: "undelivered events: 1"},
+		{name: "direct with a failing publisher", args: []string{"-publish", "direct", "-fail-publish"},
+			wantStatus: http.StatusServiceUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			base, stop := startRun(t, tc.args...)
+			if got := post(t, base, "A"); got != tc.wantStatus {
+				t.Errorf("POST = %d, want %d", got, tc.wantStatus)
+			}
+			err := stop()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("run after cancel = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// startRun starts run with args on a free port and returns its base URL
+// and a stop that cancels it (as SIGTERM does) and returns run's result.
+func startRun(t *testing.T, args ...string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), io.Discard, func(a net.Addr) { addrs <- a })
+	}()
+	select {
+	case a := <-addrs:
+		return "http://" + a.String(), func() error { cancel(); return <-done }
+	case err := <-done:
+		t.Fatalf("run returned before serving: %v", err)
+		return "", nil
+	}
+}
+
+// post places an order for one unit of sku and returns the status.
+func post(t *testing.T, base, sku string) int {
+	t.Helper()
+	body := `{"customer_id":"c1","payment_token":"tok_visa","lines":[{"sku":"` + sku + `","quantity":1,"unit_price":"12.50"}]}`
+	resp, err := http.Post(base+"/orders", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /orders: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -2,12 +2,12 @@
 // cmd/idemproxy and cmd/orderapp once, start real processes — redis-server,
 // orderapp, idemproxy — on loopback ports the operating system picks, and
 // prove the product's promises through HTTP alone: a replay returns the
-// identical receipt and orderapp charged once; a changed body is 422; a
-// duplicate in flight is 409; a missing key is 400; a declined payment's
-// retry is 409; the proxy's /metrics counts each outcome; a SIGTERM during a
-// request still records it; bad configurations exit non-zero naming the
-// field; and the shipped dashboard and alert rules query only metrics a
-// running proxy exports.
+// identical receipt, orderapp charged once and delivered one OrderPlaced; a
+// changed body is 422; a duplicate in flight is 409; a missing key is 400; a
+// declined payment's retry is 409; the proxy's /metrics counts each outcome;
+// a SIGTERM during a request still records it; bad configurations exit
+// non-zero naming the field; and the shipped dashboard and alert rules query
+// only metrics a running proxy exports.
 //
 // Processes announce their bound address in their "listening" log line,
 // which the tests read; nothing sleeps to wait for readiness, and every

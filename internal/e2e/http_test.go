@@ -136,6 +136,24 @@ func charges(t *testing.T, orderapp string) float64 {
 	return scrape(t, orderapp+"/metrics")["orderapp_payment_charges_total"]
 }
 
+// waitOutboxDrained polls orderapp's /metrics until its outbox has no
+// pending entry, or fails the test after a bounded wait, and returns the
+// metrics read then.
+func waitOutboxDrained(t *testing.T, orderapp string) map[string]float64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for tick := time.NewTicker(10 * time.Millisecond); ; <-tick.C {
+		m := scrape(t, orderapp+"/metrics")
+		if v, ok := m["orderapp_outbox_pending"]; ok && v == 0 {
+			tick.Stop()
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orderapp_outbox_pending = %v, never 0", m["orderapp_outbox_pending"])
+		}
+	}
+}
+
 // waitInFlight polls the proxy's in-flight gauge until the orders route has
 // n requests at the upstream, or fails the test after a bounded wait.
 func waitInFlight(t *testing.T, p *proxy, n float64) {

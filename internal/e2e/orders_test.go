@@ -60,6 +60,13 @@ func TestReplayReturnsTheSameReceiptAndChargesOnce(t *testing.T) {
 	if got := outcomes(t, p); got["executed"] != 1 || got["replayed"] != 1 {
 		t.Errorf("idemproxy_requests_total = %v, want executed 1, replayed 1", got)
 	}
+	// The one order's OrderPlaced left through orderapp's outbox exactly
+	// once: nothing is pending, so nothing more will be delivered.
+	m := waitOutboxDrained(t, upstream)
+	placed, delivered, published := m["orderapp_orders_placed_total"], m["orderapp_outbox_delivered_total"], m["orderapp_events_published_total"]
+	if placed != 1 || delivered != 1 || published != 1 {
+		t.Errorf("orderapp orders placed %v, events delivered %v, published %v; want 1 each", placed, delivered, published)
+	}
 }
 
 func TestChangedBodyWithTheSameKeyIs422(t *testing.T) {

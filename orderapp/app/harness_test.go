@@ -24,8 +24,11 @@ type harness struct {
 	uc     *app.PlaceOrder
 }
 
+// faults says which ports fail, and direct publishes inline
+// (PublishDirect) instead of through the outbox.
 type faults struct {
 	save, publish, release, refund bool
+	direct                         bool
 }
 
 func newHarness(t *testing.T, stock map[string]int64, f faults) *harness {
@@ -40,6 +43,9 @@ func newHarness(t *testing.T, stock map[string]int64, f faults) *harness {
 	}
 	h := &harness{inv: inv, pay: memory.NewPayment(), repo: memory.NewOrderRepository(), events: memory.NewPublisher()}
 	d := app.PlaceOrderDeps{Inventory: h.inv, Payment: h.pay, Orders: h.repo, Events: h.events, Now: func() time.Time { return now }}
+	if f.direct {
+		d.Publish = app.PublishDirect
+	}
 	if f.save {
 		d.Orders = memory.FailingSaves{OrderRepository: h.repo}
 	}
@@ -58,7 +64,7 @@ func newHarness(t *testing.T, stock map[string]int64, f faults) *harness {
 
 // counts is what the adapters did, for one comparison per test.
 type counts struct {
-	Reservations, Releases, Charges, Refunds, Saved, Events int64
+	Reservations, Releases, Charges, Refunds, Saved, Pending, Events int64
 }
 
 func (h *harness) counts() counts {
@@ -68,6 +74,7 @@ func (h *harness) counts() counts {
 		Charges:      h.pay.Charges(),
 		Refunds:      h.pay.Refunds(),
 		Saved:        h.repo.Saved(),
+		Pending:      h.repo.PendingCount(),
 		Events:       h.events.Published(),
 	}
 }

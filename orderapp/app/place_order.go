@@ -36,12 +36,16 @@ type Receipt struct {
 	Total      domain.Money
 }
 
-// PlaceOrderDeps are the ports PlaceOrder drives. Every port is required.
+// PlaceOrderDeps are the ports PlaceOrder drives. Inventory, Payment and
+// Orders are required; Events is required with PublishDirect and unused
+// with PublishOutbox.
 type PlaceOrderDeps struct {
 	Inventory InventoryGateway
 	Payment   PaymentGateway
 	Orders    OrderRepository
 	Events    EventPublisher
+	// Publish says how OrderPlaced gets out. Default: PublishOutbox.
+	Publish PublishMode
 	// Now stamps new orders. Default: time.Now.
 	Now func() time.Time
 }
@@ -52,11 +56,15 @@ type PlaceOrderDeps struct {
 //
 //   - reserve fails: nothing was done, nothing to undo;
 //   - charge fails: the stock is released;
-//   - save fails: the charge is refunded and the stock released;
-//   - publish fails: nothing is undone. The seed publishes after the order
-//     is saved and compensates nothing there; its outbox note is the real
-//     fix. So the order stays saved, charged and reserved, GET finds it, and
-//     the client gets a *domain.PublishError (503) naming the order.
+//   - save fails: the charge is refunded and the stock released. With
+//     PublishOutbox the save also writes the order's OrderPlaced entry, in
+//     the same atomic step, so a failed save leaves neither order nor
+//     event, and a saved order always has its event on the way; a relay
+//     publishes it later;
+//   - publish fails (PublishDirect only): nothing is undone. The seed
+//     publishes after the order is saved and compensates nothing there. So
+//     the order stays saved, charged and reserved, GET finds it, and the
+//     client gets a *domain.PublishError (503) naming the order.
 //
 // It is safe for concurrent use when its ports are.
 type PlaceOrder struct {
@@ -66,8 +74,17 @@ type PlaceOrder struct {
 // NewPlaceOrder returns the use case. It panics when a port is nil: that is
 // a wiring mistake, not a runtime condition.
 func NewPlaceOrder(d PlaceOrderDeps) *PlaceOrder {
-	if d.Inventory == nil || d.Payment == nil || d.Orders == nil || d.Events == nil {
+	if d.Inventory == nil || d.Payment == nil || d.Orders == nil {
 		panic("app: NewPlaceOrder needs every port")
+	}
+	switch d.Publish {
+	case PublishOutbox:
+	case PublishDirect:
+		if d.Events == nil {
+			panic("app: NewPlaceOrder needs an EventPublisher to publish directly")
+		}
+	default:
+		panic("app: NewPlaceOrder: unknown " + d.Publish.String())
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -78,9 +95,9 @@ func NewPlaceOrder(d PlaceOrderDeps) *PlaceOrder {
 // Place runs the use case. Its errors, by what the client should learn:
 // *domain.ValidationError, *domain.OutOfStockError,
 // *domain.PaymentDeclinedError, *domain.PersistenceError,
-// *domain.PublishError, found with errors.As; any other error is the
-// service's fault. When undoing a step fails, a *CompensationError is
-// joined after the cause.
+// *domain.PublishError (PublishDirect only), found with errors.As; any
+// other error is the service's fault. When undoing a step fails, a
+// *CompensationError is joined after the cause.
 func (uc *PlaceOrder) Place(ctx context.Context, cmd PlaceOrderCommand) (Receipt, error) {
 	order, err := uc.validate(cmd)
 	if err != nil {
@@ -102,15 +119,22 @@ func (uc *PlaceOrder) Place(ctx context.Context, cmd PlaceOrderCommand) (Receipt
 	if err != nil {
 		return Receipt{}, errors.Join(fmt.Errorf("charge payment: %w", err), uc.release(undoCtx, rs))
 	}
-	if err := uc.d.Orders.Save(ctx, order); err != nil {
+	event := domain.NewOrderPlaced(order)
+	var outbox []domain.OrderPlaced
+	if uc.d.Publish == PublishOutbox {
+		outbox = []domain.OrderPlaced{event}
+	}
+	if err := uc.d.Orders.Save(ctx, order, outbox); err != nil {
 		return Receipt{}, errors.Join(
 			&domain.PersistenceError{Op: "save", Err: err},
 			uc.refund(undoCtx, charge),
 			uc.release(undoCtx, rs),
 		)
 	}
-	if err := uc.d.Events.Publish(ctx, domain.NewOrderPlaced(order)); err != nil {
-		return Receipt{}, &domain.PublishError{OrderID: order.ID(), Err: err}
+	if uc.d.Publish == PublishDirect {
+		if err := uc.d.Events.Publish(ctx, event); err != nil {
+			return Receipt{}, &domain.PublishError{OrderID: order.ID(), Err: err}
+		}
 	}
 	return Receipt{OrderID: order.ID(), CustomerID: order.CustomerID(), Total: order.Total()}, nil
 }

@@ -30,7 +30,7 @@ func TestPlaceOrderSucceeds(t *testing.T) {
 	if got.Total.String() != "26.00" || got.CustomerID.String() != "c1" || got.OrderID.IsZero() {
 		t.Errorf("receipt = %+v, want total 26.00 for c1 with an order ID", got)
 	}
-	if want := (counts{Reservations: 1, Charges: 1, Saved: 1, Events: 1}); h.counts() != want {
+	if want := (counts{Reservations: 1, Charges: 1, Saved: 1, Pending: 1}); h.counts() != want {
 		t.Errorf("counts = %+v, want %+v", h.counts(), want)
 	}
 	if a, b := h.inv.Available(mustSku(t, "A")), h.inv.Available(mustSku(t, "B")); a != 2 || b != 0 {
@@ -40,8 +40,45 @@ func TestPlaceOrderSucceeds(t *testing.T) {
 	if err != nil || !saved.CreatedAt().Equal(now) {
 		t.Errorf("saved order = %v, %v; want it stamped %v", saved.CreatedAt(), err, now)
 	}
-	if ev := h.events.Events(); len(ev) != 1 || ev[0].OrderID != got.OrderID || ev[0].Total != got.Total {
-		t.Errorf("events = %+v, want one OrderPlaced for %v", ev, got.OrderID)
+	if p, err := h.repo.Pending(context.Background(), 10); err != nil || len(p) != 1 || p[0].Event != domain.NewOrderPlaced(saved) {
+		t.Errorf("outbox = %+v, %v; want one OrderPlaced for %v", p, err, got.OrderID)
+	}
+}
+
+// TestPlaceOrderPublishModes: with the outbox the event waits in the
+// repository, saved with its order, and a publisher that is down fails
+// nothing; direct publishes inline, and its failure is the seed's
+// PublishError with the order kept.
+func TestPlaceOrderPublishModes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		faults     faults
+		wantErr    bool
+		wantCounts counts
+	}{
+		{name: "outbox saves the event with the order", faults: faults{},
+			wantCounts: counts{Reservations: 1, Charges: 1, Saved: 1, Pending: 1}},
+		{name: "outbox never calls a failing publisher", faults: faults{publish: true},
+			wantCounts: counts{Reservations: 1, Charges: 1, Saved: 1, Pending: 1}},
+		{name: "direct publishes inline", faults: faults{direct: true},
+			wantCounts: counts{Reservations: 1, Charges: 1, Saved: 1, Events: 1}},
+		{name: "direct fails with the publisher", faults: faults{direct: true, publish: true}, wantErr: true,
+			wantCounts: counts{Reservations: 1, Charges: 1, Saved: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, map[string]int64{"A": 3}, tc.faults)
+			_, err := h.uc.Place(context.Background(), cmd(app.PlaceOrderLine{Sku: "A", Quantity: 1, UnitPrice: "1"}))
+			var pe *domain.PublishError
+			if got := errors.As(err, &pe); got != tc.wantErr || (!tc.wantErr && err != nil) {
+				t.Fatalf("Place error = %v, want a PublishError %t", err, tc.wantErr)
+			}
+			if got := h.counts(); got != tc.wantCounts {
+				t.Errorf("counts = %+v, want %+v", got, tc.wantCounts)
+			}
+		})
 	}
 }
 
@@ -115,7 +152,10 @@ func TestPlaceOrderSaga(t *testing.T) {
 		{name: "failed save refunds and releases", faults: faults{save: true}, quantity: 2,
 			wantErr:    new(*domain.PersistenceError),
 			wantCounts: counts{Reservations: 1, Releases: 1, Charges: 1, Refunds: 1}, wantStock: 3},
-		{name: "failed publish keeps the order", faults: faults{publish: true}, quantity: 2,
+		{name: "failed save with direct publishing refunds and releases", faults: faults{save: true, direct: true}, quantity: 2,
+			wantErr:    new(*domain.PersistenceError),
+			wantCounts: counts{Reservations: 1, Releases: 1, Charges: 1, Refunds: 1}, wantStock: 3},
+		{name: "failed direct publish keeps the order", faults: faults{publish: true, direct: true}, quantity: 2,
 			wantErr: new(*domain.PublishError), wantCounts: counts{Reservations: 1, Charges: 1, Saved: 1}, wantStock: 1},
 		{name: "a failed release is reported after the decline", faults: faults{release: true}, token: memory.DeclineToken, quantity: 2,
 			wantErr: new(*domain.PaymentDeclinedError), wantComp: true, wantCounts: counts{Reservations: 1}, wantStock: 1},
@@ -151,7 +191,7 @@ func TestPlaceOrderSaga(t *testing.T) {
 
 func TestPlaceOrderPublishErrorNamesTheSavedOrder(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, map[string]int64{"A": 3}, faults{publish: true})
+	h := newHarness(t, map[string]int64{"A": 3}, faults{publish: true, direct: true})
 	_, err := h.uc.Place(context.Background(), cmd(app.PlaceOrderLine{Sku: "A", Quantity: 1, UnitPrice: "1"}))
 	var pe *domain.PublishError
 	if !errors.As(err, &pe) {
@@ -200,12 +240,35 @@ func TestNewPlaceOrderDefaultsItsClock(t *testing.T) {
 	}
 }
 
-func TestNewPlaceOrderPanicsWithoutPorts(t *testing.T) {
+func TestNewPlaceOrderPanicsOnWiringMistakes(t *testing.T) {
 	t.Parallel()
-	defer func() {
-		if recover() == nil {
-			t.Error("NewPlaceOrder with no ports did not panic")
-		}
-	}()
-	app.NewPlaceOrder(app.PlaceOrderDeps{})
+	h := newHarness(t, nil, faults{})
+	tests := []struct {
+		name string
+		deps app.PlaceOrderDeps
+	}{
+		{name: "no ports", deps: app.PlaceOrderDeps{}},
+		{name: "direct without a publisher", deps: app.PlaceOrderDeps{Inventory: h.inv, Payment: h.pay, Orders: h.repo, Publish: app.PublishDirect}},
+		{name: "unknown mode", deps: app.PlaceOrderDeps{Inventory: h.inv, Payment: h.pay, Orders: h.repo, Events: h.events, Publish: 7}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewPlaceOrder(%+v) did not panic", tc.deps)
+				}
+			}()
+			app.NewPlaceOrder(tc.deps)
+		})
+	}
+}
+
+func TestNewPlaceOrderOutboxNeedsNoPublisher(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, map[string]int64{"A": 1}, faults{})
+	uc := app.NewPlaceOrder(app.PlaceOrderDeps{Inventory: h.inv, Payment: h.pay, Orders: h.repo})
+	if _, err := uc.Place(context.Background(), cmd(app.PlaceOrderLine{Sku: "A", Quantity: 1, UnitPrice: "1"})); err != nil {
+		t.Errorf("Place error = %v, want nil", err)
+	}
 }

@@ -120,6 +120,12 @@ type OrderPlaced struct {
 	At         time.Time
 }
 
+// EventID is the event's stable identity, the key a consumer deduplicates
+// on: the order's ID, since an order is placed once. Delivery is at least
+// once, so a consumer may see one EventID more than once and must take the
+// repeats for one event.
+func (e OrderPlaced) EventID() string { return e.OrderID.String() }
+
 // NewOrderPlaced returns the event announcing o.
 func NewOrderPlaced(o Order) OrderPlaced {
 	return OrderPlaced{OrderID: o.id, CustomerID: o.customer, Total: o.total, At: o.createdAt}

@@ -138,3 +138,17 @@ func TestOrderIsImmutable(t *testing.T) {
 		t.Errorf("Lines()[0].Sku() after mutating inputs and outputs = %q, want %q", got, "A")
 	}
 }
+
+func TestOrderPlacedEventIDIsTheOrderID(t *testing.T) {
+	t.Parallel()
+	cust, _ := domain.NewCustomerID("c1")
+	l, _ := domain.NewLineItem(mustSku(t, "A"), 1, mustMoney(t, "1"))
+	o, err := domain.NewOrder(domain.NewOrderID(), cust, []domain.LineItem{l}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, again := domain.NewOrderPlaced(o), domain.NewOrderPlaced(o)
+	if first.EventID() != o.ID().String() || again.EventID() != first.EventID() {
+		t.Errorf("EventID() = %q, then %q; want the order ID %q both times", first.EventID(), again.EventID(), o.ID())
+	}
+}

@@ -19,13 +19,16 @@ var (
 )
 
 // FailingSaves wraps a repository so that every Save fails with
-// ErrInjected and stores nothing; Get still reads the wrapped repository.
+// ErrInjected and stores nothing, neither the order nor its outbox
+// entries; Get still reads the wrapped repository.
 type FailingSaves struct {
 	app.OrderRepository
 }
 
 // Save fails.
-func (FailingSaves) Save(context.Context, domain.Order) error { return ErrInjected }
+func (FailingSaves) Save(context.Context, domain.Order, []domain.OrderPlaced) error {
+	return ErrInjected
+}
 
 // FailingPublisher fails every Publish with ErrInjected.
 type FailingPublisher struct{}

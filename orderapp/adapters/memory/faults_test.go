@@ -17,11 +17,11 @@ func TestFailingSaves(t *testing.T) {
 	repo := memory.NewOrderRepository()
 	failing := memory.FailingSaves{OrderRepository: repo}
 	o := order(t)
-	if err := failing.Save(context.Background(), o); !errors.Is(err, memory.ErrInjected) {
+	if err := failing.Save(context.Background(), o, []domain.OrderPlaced{domain.NewOrderPlaced(o)}); !errors.Is(err, memory.ErrInjected) {
 		t.Fatalf("Save error = %v, want ErrInjected", err)
 	}
-	if got := repo.Saved(); got != 0 {
-		t.Errorf("Saved() = %d, want 0", got)
+	if got, pending := repo.Saved(), repo.PendingCount(); got != 0 || pending != 0 {
+		t.Errorf("Saved(), PendingCount() = %d, %d; want 0, 0", got, pending)
 	}
 	if _, err := failing.Get(context.Background(), o.ID()); err == nil {
 		t.Error("Get of an order whose save failed: error = nil, want not found")

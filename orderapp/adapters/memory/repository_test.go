@@ -35,10 +35,10 @@ func TestOrderRepository(t *testing.T) {
 	if nf := (*domain.OrderNotFoundError)(nil); !errors.As(err, &nf) || nf.ID != o.ID().String() {
 		t.Fatalf("Get before Save error = %v, want OrderNotFound naming %s", err, o.ID())
 	}
-	if err := r.Save(ctx, o); err != nil {
+	if err := r.Save(ctx, o, nil); err != nil {
 		t.Fatalf("Save error = %v, want nil", err)
 	}
-	if err := r.Save(ctx, o); err == nil {
+	if err := r.Save(ctx, o, nil); err == nil {
 		t.Error("second Save of one ID: error = nil, want an error")
 	}
 	got, err := r.Get(ctx, o.ID())
