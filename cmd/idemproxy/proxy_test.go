@@ -47,9 +47,10 @@ func newHarness(t *testing.T, upstreamURL string, handlerTimeout time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := upstream.NewTransport(proxyconfig.Upstream{DialTimeout: proxyconfig.Duration(time.Second), MaxIdleConnsPerHost: 4})
+	uc := proxyconfig.Upstream{DialTimeout: proxyconfig.Duration(time.Second), MaxIdleConnsPerHost: 4}
+	tr := upstream.NewTransport(uc)
 	t.Cleanup(tr.CloseIdleConnections)
-	srv := httptest.NewServer(mw.Handler(upstream.NewProxy(target, tr, log)))
+	srv := httptest.NewServer(mw.Handler(upstream.NewProxy(target, tr, uc, log)))
 	t.Cleanup(srv.Close)
 	return &harness{srv: srv, mw: mw, store: st}
 }

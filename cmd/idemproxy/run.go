@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return usageError{err} // proxyconfig validates first; this is a gap in it
 	}
 	target, _ := url.Parse(cfg.Upstream.URL) // validated by proxyconfig
-	var handler http.Handler = upstream.FullDuplex(mw.Handler(upstream.NewProxy(target, upstream.NewTransport(cfg.Upstream), log)))
+	var handler http.Handler = upstream.FullDuplex(mw.Handler(upstream.NewProxy(target, upstream.NewTransport(cfg.Upstream), cfg.Upstream, log)))
 	if cfg.Log.Requests {
 		handler = requestLog(handler, log, orDefault(cfg.Idempotency.Header, "Idempotency-Key"))
 	}

@@ -27,7 +27,7 @@ import (
 // problem+json ErrorHandler runs only when the upstream fails, never in the
 // benchmark.
 func NewPlainProxy(target *url.URL, c proxyconfig.Upstream, log *slog.Logger) *httputil.ReverseProxy {
-	return upstream.NewProxy(target, upstream.NewTransport(c), log)
+	return upstream.NewProxy(target, upstream.NewTransport(c), c, log)
 }
 
 // IdemHandler wires what cmd/idemproxy wires for a Redis store: the

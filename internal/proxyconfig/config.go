@@ -47,7 +47,25 @@ type Upstream struct {
 	// MaxConnsPerHost bounds all connections to the upstream. Default: 0,
 	// no bound.
 	MaxConnsPerHost int `yaml:"max_conns_per_host"`
+	// Host is the Host the upstream sees: "original", the client's (a
+	// sidecar is transparent: the API sees what it would without it), or
+	// "upstream", the upstream URL's host (for an upstream reached by a
+	// name of its own, a virtual host or a TLS server name). Default:
+	// "original".
+	Host string `yaml:"host"`
+	// TrustForwarded lists the inbound forwarding headers kept, because a
+	// load balancer in front set them: X-Forwarded-For (the chain is kept
+	// and the peer appended), X-Forwarded-Host and X-Forwarded-Proto
+	// (passed on instead of this hop's own), Forwarded (passed on as is).
+	// A header not listed is replaced by this hop's view (X-Forwarded-*)
+	// or dropped (Forwarded). List none ([]) when clients reach the proxy
+	// directly. Default: X-Forwarded-For, X-Forwarded-Host,
+	// X-Forwarded-Proto.
+	TrustForwarded []string `yaml:"trust_forwarded"`
 }
+
+// ForwardingHeaders are the inbound headers TrustForwarded may name.
+var ForwardingHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded"}
 
 // Admin is the operators' listener: /metrics, /healthz, /readyz and the
 // record operations.

@@ -1,6 +1,9 @@
 package proxyconfig
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The binary's defaults. The idempotency policy's defaults are the
 // middleware's own (middleware.Policy documents them), so they are not
@@ -19,6 +22,10 @@ func (c *Config) applyDefaults() {
 	def(&c.Upstream.IdleConnTimeout, Duration(90*time.Second))
 	def(&c.Upstream.MaxIdleConns, 512)
 	def(&c.Upstream.MaxIdleConnsPerHost, 256)
+	def(&c.Upstream.Host, "original")
+	if c.Upstream.TrustForwarded == nil { // [] trusts none
+		c.Upstream.TrustForwarded = slices.Clone(ForwardingHeaders[:3])
+	}
 
 	def(&c.Server.ReadHeaderTimeout, Duration(10*time.Second))
 	def(&c.Server.ReadTimeout, Duration(60*time.Second))

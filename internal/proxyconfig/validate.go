@@ -2,6 +2,7 @@ package proxyconfig
 
 import (
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -104,6 +105,10 @@ func (v *validator) upstream() {
 	v.nonNegativeInt("upstream.max_idle_conns", int64(u.MaxIdleConns))
 	v.nonNegativeInt("upstream.max_idle_conns_per_host", int64(u.MaxIdleConnsPerHost))
 	v.nonNegativeInt("upstream.max_conns_per_host", int64(u.MaxConnsPerHost))
+	v.oneOf("upstream.host", u.Host, "original", "upstream")
+	for i, h := range u.TrustForwarded {
+		v.oneOf(indexPath("upstream.trust_forwarded", i), http.CanonicalHeaderKey(h), ForwardingHeaders...)
+	}
 }
 
 func (v *validator) redis() {

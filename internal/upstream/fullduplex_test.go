@@ -160,7 +160,7 @@ func serveProxy(t *testing.T, upstream string, logs io.Writer) *httptest.Server 
 	}
 	target, _ := url.Parse(upstream)
 	cfg := proxyconfig.Upstream{DialTimeout: proxyconfig.Duration(time.Second)}
-	srv := httptest.NewUnstartedServer(FullDuplex(mw.Handler(NewProxy(target, NewTransport(cfg), logger))))
+	srv := httptest.NewUnstartedServer(FullDuplex(mw.Handler(NewProxy(target, NewTransport(cfg), cfg, logger))))
 	srv.Config.ErrorLog = log.New(logs, "", 0)
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -53,14 +53,16 @@ func NewTransport(c proxyconfig.Upstream) *http.Transport {
 	}
 }
 
-// NewProxy returns the reverse proxy to target. Its errors are
-// problem+json; an upstream that could not be reached at all is reported to
-// the middleware as not executed, so the key is released (DESIGN §2.7).
-func NewProxy(target *url.URL, transport http.RoundTripper, log *slog.Logger) *httputil.ReverseProxy {
+// NewProxy returns the reverse proxy to target, forwarding as c's Host and
+// TrustForwarded say. Its errors are problem+json; an upstream that could
+// not be reached at all is reported to the middleware as not executed, so
+// the key is released.
+func NewProxy(target *url.URL, transport http.RoundTripper, c proxyconfig.Upstream, log *slog.Logger) *httputil.ReverseProxy {
+	fwd := newForwarding(c)
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.SetXForwarded()
+			fwd.rewrite(pr)
 			// This hop already answered the client's Expect: 100-continue
 			// (net/http sends the 100 when the body is first read). Passed
 			// on, the upstream would send a second 100 to the client, and an
