@@ -118,9 +118,19 @@ type Policy struct {
 	// renewed every Lease/3 while the handler runs. Default: 10s.
 	Lease time.Duration
 	// HandlerTimeout bounds the handler once the key is claimed: the
-	// handler no longer sees the client's cancellation, only this.
-	// Default: 30s.
+	// handler no longer sees the client's cancellation, only this. It
+	// bounds the response's delivery too: when it passes, the handler's
+	// context ends and writes to a client still not reading the response
+	// fail HandlerGrace later. Default: 30s.
 	HandlerTimeout time.Duration
+	// HandlerGrace is how long a handler past HandlerTimeout gets to
+	// return: its response writes still go out for this long (a 504 to a
+	// client that is reading), and its lease is still renewed, so that a
+	// live owner's key never looks abandoned. A handler still running
+	// HandlerTimeout + HandlerGrace after the claim (one that ignores its
+	// context) is no longer renewed: its key is then abandoned when the
+	// lease ends. Default: 5s.
+	HandlerGrace time.Duration
 	// InProgress is InProgressReject (409 + Retry-After) or InProgressWait
 	// (block up to WaitTimeout for the owner, then replay its response).
 	// Default: InProgressReject.
@@ -213,6 +223,7 @@ var defaultPolicy = Policy{
 	TTL:                  24 * time.Hour,
 	Lease:                10 * time.Second,
 	HandlerTimeout:       30 * time.Second,
+	HandlerGrace:         5 * time.Second,
 	InProgress:           InProgressReject,
 	WaitTimeout:          10 * time.Second,
 	OnAbandoned:          AbandonedReject,
@@ -232,6 +243,7 @@ func (p Policy) inherit(parent Policy) Policy {
 	pick(&p.TTL, parent.TTL)
 	pick(&p.Lease, parent.Lease)
 	pick(&p.HandlerTimeout, parent.HandlerTimeout)
+	pick(&p.HandlerGrace, parent.HandlerGrace)
 	pick(&p.InProgress, parent.InProgress)
 	pick(&p.WaitTimeout, parent.WaitTimeout)
 	pick(&p.OnAbandoned, parent.OnAbandoned)
@@ -292,7 +304,7 @@ func (p Policy) validate() []fieldError {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"TTL", p.TTL}, {"Lease", p.Lease}, {"HandlerTimeout", p.HandlerTimeout}, {"WaitTimeout", p.WaitTimeout}, {"StoreTimeout", p.StoreTimeout}} {
+	}{{"TTL", p.TTL}, {"Lease", p.Lease}, {"HandlerTimeout", p.HandlerTimeout}, {"HandlerGrace", p.HandlerGrace}, {"WaitTimeout", p.WaitTimeout}, {"StoreTimeout", p.StoreTimeout}} {
 		if f.v < 0 {
 			bad(f.name, "must be positive, got %s", f.v)
 		}

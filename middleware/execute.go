@@ -35,7 +35,9 @@ func (m *Middleware) execute(c *call, claim store.ClaimResult) {
 
 	rt.metrics.inFlight.Inc()
 	stopRenewing := m.keepLease(rt, c.claim.Key, c.claim.Owner)
+	stopCutting := rec.cutWhenDone(ctx, rt.policy.HandlerGrace)
 	panicked, stack := runHandler(c.next, rec, r)
+	stopCutting()
 	stopRenewing()
 	rt.metrics.inFlight.Dec()
 

@@ -120,10 +120,12 @@ func TestLeaseIsRenewedWhileHandlerRuns(t *testing.T) {
 	tests := []struct {
 		name           string
 		handlerTimeout time.Duration
+		handlerGrace   time.Duration
 		wantType       ProblemType
 	}{
 		{name: "renewed while the handler runs", handlerTimeout: time.Minute, wantType: ProblemInProgress},
-		{name: "not renewed past the handler timeout", handlerTimeout: 50 * time.Millisecond, wantType: ProblemAbandoned},
+		{name: "renewed within the grace past the handler timeout", handlerTimeout: 50 * time.Millisecond, handlerGrace: time.Second, wantType: ProblemInProgress},
+		{name: "not renewed past the handler timeout and its grace", handlerTimeout: 50 * time.Millisecond, handlerGrace: 50 * time.Millisecond, wantType: ProblemAbandoned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,7 +136,7 @@ func TestLeaseIsRenewedWhileHandlerRuns(t *testing.T) {
 					t.Fatal(err)
 				}
 				mw, err := New(mem, Config{Logger: slog.New(slog.DiscardHandler), Policy: Policy{
-					Lease: 30 * time.Millisecond, HandlerTimeout: tc.handlerTimeout,
+					Lease: 30 * time.Millisecond, HandlerTimeout: tc.handlerTimeout, HandlerGrace: tc.handlerGrace,
 				}})
 				if err != nil {
 					t.Fatal(err)

@@ -19,8 +19,11 @@ type renewer struct {
 	key   store.Key
 	owner string
 	// until is when renewing stops even if the handler has not returned:
-	// the handler was told to stop at HandlerTimeout, and one that ignores
-	// its context must not hold the key forever; its lease then ends.
+	// the handler was told to stop at HandlerTimeout and its writes fail
+	// HandlerGrace later, so a handler still running then ignores its
+	// context, and must not hold the key forever; its lease then ends.
+	// Until then a live owner is renewed, even while it is stuck writing to
+	// a client that does not read.
 	until time.Time
 
 	mu      sync.Mutex
@@ -33,7 +36,7 @@ type renewer struct {
 // flight when it is stopped is cancelled, not awaited: it is fenced, so it
 // cannot undo the finish that follows.
 func (m *Middleware) keepLease(rt *route, key store.Key, owner string) (stop func()) {
-	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout)}
+	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout + rt.policy.HandlerGrace)}
 	r.mu.Lock()
 	r.timer = time.AfterFunc(rt.policy.Lease/3, r.renew)
 	r.mu.Unlock()
@@ -68,7 +71,7 @@ func (r *renewer) renew() {
 		}
 	}
 	if time.Now().After(r.until) {
-		r.m.log.Warn("idempotency: handler outlived its timeout; its lease is no longer renewed", "route", r.rt.name, "key", r.key.String())
+		r.m.log.Warn("idempotency: handler outlived handler_timeout + handler_grace; its lease is no longer renewed", "route", r.rt.name, "key", r.key.String())
 		return
 	}
 	r.timer.Reset(r.rt.policy.Lease / 3)

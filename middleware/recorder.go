@@ -2,11 +2,14 @@ package middleware
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // recorder streams the handler's response to the client and tees up to max
@@ -28,6 +31,10 @@ type recorder struct {
 	body      []byte
 	spoiled   bool // not replayable: too large, or not what the client got
 	clientErr error
+	// cut is set when the handler was still running at HandlerTimeout:
+	// its response was cut short then, by its context on the upstream's
+	// side and by a write deadline on the client's (see cutWhenDone).
+	cut atomic.Bool
 }
 
 func newRecorder(w http.ResponseWriter, rt *route, pre http.Header, buf []byte) *recorder {
@@ -118,6 +125,29 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, rw, err
 }
 
+// cutWhenDone bounds the response's delivery by the handler's context:
+// once ctx ends (HandlerTimeout), writes to the client get grace more to
+// complete, then fail, so that a client that stopped reading cannot keep
+// the handler, and with it the claim, alive forever. The returned function
+// stops it; call it once the handler has returned. A response cut this way
+// is recorded as not replayable: the handler's upstream side ended at the
+// same moment, so what was captured is not known to be whole.
+func (r *recorder) cutWhenDone(ctx context.Context, grace time.Duration) (stop func()) {
+	fired := make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		r.cut.Store(true)
+		// ErrNotSupported from a writer without deadlines: the handler's
+		// context is then the only bound, as before.
+		_ = http.NewResponseController(r.w).SetWriteDeadline(time.Now().Add(grace))
+	})
+	return func() {
+		if !stopAfter() {
+			<-fired // it ran, or is running: let it finish before finish reads cut
+		}
+	}
+}
+
 // Unwrap lets http.NewResponseController reach the underlying writer's
 // deadlines and other extensions.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.w }
@@ -130,7 +160,7 @@ func (r *recorder) response(method string) (status int, replayable bool) {
 		r.WriteHeader(http.StatusOK)
 	}
 	h := r.w.Header()
-	if r.spoiled || hasTrailers(h) {
+	if r.spoiled || r.cut.Load() || hasTrailers(h) {
 		return r.status, false
 	}
 	// A declared length the body does not match was cut off (or padded) on

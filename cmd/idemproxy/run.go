@@ -51,9 +51,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			return err
 		}
 	}
-	if cfg.Server.ShutdownTimeout < cfg.MaxHandlerTimeout() {
-		log.Warn("server.shutdown_timeout is shorter than the longest handler_timeout: a SIGTERM may cut requests whose results then go unrecorded",
-			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std().String(), "handler_timeout", cfg.MaxHandlerTimeout().Std().String())
+	if cfg.Server.ShutdownTimeout < cfg.MaxHandlerTime() {
+		log.Warn("server.shutdown_timeout is shorter than the longest handler_timeout + handler_grace: a SIGTERM may cut requests whose results then go unrecorded",
+			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std().String(), "handler_time", cfg.MaxHandlerTime().Std().String())
 	}
 
 	st, closeStore, err := openStore(ctx, cfg, log)

@@ -81,12 +81,13 @@ type proxyConfig struct {
 	Redis    string // -redis URL; empty: the memory store
 	Check    string // redis.check: refuse or warn
 
-	Lease, HandlerTimeout, WaitTimeout, StoreTimeout time.Duration
-	ResponseHeaderTimeout                            time.Duration
-	InProgress, OnAbandoned                          string
-	MaxRequestBody, MaxResponseBody                  string
-	MaxConnsPerHost                                  int
-	Routes                                           string // YAML list items; default ordersRoute
+	Lease, HandlerTimeout, HandlerGrace time.Duration
+	WaitTimeout, StoreTimeout           time.Duration
+	ResponseHeaderTimeout               time.Duration
+	InProgress, OnAbandoned             string
+	MaxRequestBody, MaxResponseBody     string
+	MaxConnsPerHost                     int
+	Routes                              string // YAML list items; default ordersRoute
 }
 
 func (c proxyConfig) yaml() string {
@@ -117,7 +118,7 @@ func (c proxyConfig) yaml() string {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"lease", c.Lease}, {"handler_timeout", c.HandlerTimeout}, {"wait_timeout", c.WaitTimeout}, {"store_timeout", c.StoreTimeout}} {
+	}{{"lease", c.Lease}, {"handler_timeout", c.HandlerTimeout}, {"handler_grace", c.HandlerGrace}, {"wait_timeout", c.WaitTimeout}, {"store_timeout", c.StoreTimeout}} {
 		if d.v > 0 {
 			w("    %s: %s", d.name, d.v)
 		}

@@ -86,9 +86,15 @@ type Server struct {
 	// ReadTimeout bounds reading a whole request, body included.
 	// Default: 60s.
 	ReadTimeout Duration `yaml:"read_timeout"`
-	// WriteTimeout bounds writing a response. Default: none: the route's
-	// handler_timeout bounds the upstream call, and a write timeout shorter
-	// than it would cut responses the store has already recorded.
+	// WriteTimeout bounds a request's whole exchange, from its headers read
+	// to its response written, so that a client that stops reading cannot
+	// hold a connection, a goroutine and an upstream connection forever.
+	// Covered routes are bounded sooner by handler_timeout +
+	// handler_grace; this bounds the routes passed through, and must not
+	// be shorter than that (it would cut covered responses first).
+	// Default: 2m, or the longest handler_timeout + handler_grace + 30s
+	// when that is longer. Raise it for long streams (downloads,
+	// server-sent events) on passed-through routes.
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// IdleTimeout closes keep-alive connections idle this long.
 	// Default: 120s.
@@ -238,6 +244,7 @@ type Policy struct {
 	TTL                  Duration          `yaml:"ttl"`
 	Lease                Duration          `yaml:"lease"`
 	HandlerTimeout       Duration          `yaml:"handler_timeout"`
+	HandlerGrace         Duration          `yaml:"handler_grace"`
 	InProgress           string            `yaml:"in_progress"`
 	WaitTimeout          Duration          `yaml:"wait_timeout"`
 	OnAbandoned          string            `yaml:"on_abandoned"`

@@ -29,6 +29,7 @@ func (c *Config) applyDefaults() {
 
 	def(&c.Server.ReadHeaderTimeout, Duration(10*time.Second))
 	def(&c.Server.ReadTimeout, Duration(60*time.Second))
+	def(&c.Server.WriteTimeout, max(Duration(2*time.Minute), c.MaxHandlerTime()+Duration(30*time.Second)))
 	def(&c.Server.IdleTimeout, Duration(120*time.Second))
 	def(&c.Server.ShutdownTimeout, Duration(60*time.Second))
 	def(&c.Server.MaxHeaderBytes, ByteSize(1<<20))

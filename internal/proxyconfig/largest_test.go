@@ -6,7 +6,8 @@ import (
 )
 
 // TestLargestOfRoutes: the store is told the largest response any route
-// keeps, and shutdown the longest handler timeout, defaults included.
+// keeps, and shutdown the longest handler time (timeout + grace), defaults
+// included.
 func TestLargestOfRoutes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -16,10 +17,10 @@ func TestLargestOfRoutes(t *testing.T) {
 		wantBody  ByteSize
 		wantTimer Duration
 	}{
-		{name: "nothing set", wantBody: 1 << 20, wantTimer: Duration(30 * time.Second)},
-		{name: "defaults set", defaults: Policy{MaxResponseBody: 2 << 20, HandlerTimeout: Duration(time.Minute)}, wantBody: 2 << 20, wantTimer: Duration(time.Minute)},
-		{name: "a route larger", routes: []Policy{{}, {MaxResponseBody: 8 << 20, HandlerTimeout: Duration(2 * time.Minute)}}, wantBody: 8 << 20, wantTimer: Duration(2 * time.Minute)},
-		{name: "a route smaller", routes: []Policy{{MaxResponseBody: 1 << 10, HandlerTimeout: Duration(time.Second)}}, wantBody: 1 << 20, wantTimer: Duration(30 * time.Second)},
+		{name: "nothing set", wantBody: 1 << 20, wantTimer: Duration(35 * time.Second)},
+		{name: "defaults set", defaults: Policy{MaxResponseBody: 2 << 20, HandlerTimeout: Duration(time.Minute), HandlerGrace: Duration(time.Second)}, wantBody: 2 << 20, wantTimer: Duration(61 * time.Second)},
+		{name: "a route larger", routes: []Policy{{}, {MaxResponseBody: 8 << 20, HandlerTimeout: Duration(2 * time.Minute)}, {HandlerGrace: Duration(time.Minute)}}, wantBody: 8 << 20, wantTimer: Duration(3 * time.Minute)},
+		{name: "a route smaller", routes: []Policy{{MaxResponseBody: 1 << 10, HandlerTimeout: Duration(time.Second)}}, wantBody: 1 << 20, wantTimer: Duration(35 * time.Second)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -31,8 +32,8 @@ func TestLargestOfRoutes(t *testing.T) {
 			if got := c.MaxResponseBody(); got != tc.wantBody {
 				t.Errorf("MaxResponseBody() = %d, want %d", got, tc.wantBody)
 			}
-			if got := c.MaxHandlerTimeout(); got != tc.wantTimer {
-				t.Errorf("MaxHandlerTimeout() = %v, want %v", got, tc.wantTimer)
+			if got := c.MaxHandlerTime(); got != tc.wantTimer {
+				t.Errorf("MaxHandlerTime() = %v, want %v", got, tc.wantTimer)
 			}
 		})
 	}

@@ -45,6 +45,7 @@ func (p Policy) middleware() middleware.Policy {
 		TTL:                  p.TTL.Std(),
 		Lease:                p.Lease.Std(),
 		HandlerTimeout:       p.HandlerTimeout.Std(),
+		HandlerGrace:         p.HandlerGrace.Std(),
 		InProgress:           middleware.InProgressMode(p.InProgress),
 		WaitTimeout:          p.WaitTimeout.Std(),
 		OnAbandoned:          middleware.AbandonedMode(p.OnAbandoned),
@@ -67,10 +68,14 @@ func (c *Config) MaxResponseBody() ByteSize {
 	return largestOfRoutes(c, 1<<20, func(p Policy) ByteSize { return p.MaxResponseBody })
 }
 
-// MaxHandlerTimeout returns the longest handler timeout of any route, so the
-// graceful shutdown can say whether it waits long enough.
-func (c *Config) MaxHandlerTimeout() Duration {
-	return largestOfRoutes(c, Duration(30e9), func(p Policy) Duration { return p.HandlerTimeout })
+// MaxHandlerTime returns the longest a covered request may take once
+// claimed: the largest handler_timeout plus the largest handler_grace of
+// any route (an upper bound), so the graceful shutdown and the write
+// timeout can say whether they wait long enough.
+func (c *Config) MaxHandlerTime() Duration {
+	timeout := largestOfRoutes(c, Duration(30e9), func(p Policy) Duration { return p.HandlerTimeout })
+	grace := largestOfRoutes(c, Duration(5e9), func(p Policy) Duration { return p.HandlerGrace })
+	return timeout + grace
 }
 
 // largestOfRoutes returns the largest value of a policy field over the

@@ -26,6 +26,9 @@ func (c *Config) validate() []string {
 	} {
 		v.nonNegative(path, d)
 	}
+	if need := c.MaxHandlerTime(); c.Server.WriteTimeout > 0 && c.Server.WriteTimeout < need {
+		v.bad("server.write_timeout", "%s is shorter than the longest handler_timeout + handler_grace (%s): it would cut covered responses before the middleware's own bound", c.Server.WriteTimeout.Std(), need.Std())
+	}
 	v.nonNegativeInt("server.max_header_bytes", int64(c.Server.MaxHeaderBytes))
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")

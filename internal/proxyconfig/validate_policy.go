@@ -61,7 +61,7 @@ func (v *validator) policy(p string, pol Policy) {
 	for _, d := range []struct {
 		field string
 		d     Duration
-	}{{"ttl", pol.TTL}, {"lease", pol.Lease}, {"handler_timeout", pol.HandlerTimeout}, {"wait_timeout", pol.WaitTimeout}, {"store_timeout", pol.StoreTimeout}} {
+	}{{"ttl", pol.TTL}, {"lease", pol.Lease}, {"handler_timeout", pol.HandlerTimeout}, {"handler_grace", pol.HandlerGrace}, {"wait_timeout", pol.WaitTimeout}, {"store_timeout", pol.StoreTimeout}} {
 		v.nonNegative(p+"."+d.field, d.d)
 	}
 	if pol.Lease > 0 && pol.Lease.Std() < 10*time.Millisecond {

@@ -8,9 +8,10 @@ import (
 )
 
 // NewServer returns an http.Server with the configured timeouts: headers
-// must arrive quickly (slowloris), idle keep-alives are closed, and the
-// write timeout is off by default because the route's handler_timeout
-// already bounds the upstream call.
+// must arrive quickly (slowloris), idle keep-alives are closed, and a
+// client that stops reading its response is cut off by the write timeout
+// (covered routes sooner, by the middleware's handler_timeout +
+// handler_grace).
 func NewServer(h http.Handler, c proxyconfig.Server, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
