@@ -107,4 +107,3 @@ func problemOf(w *httptest.ResponseRecorder) string {
 	}
 	return http.StatusText(w.Code)
 }
-
