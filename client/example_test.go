@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/idemproxy/idemproxy/client"
 )
@@ -96,4 +99,35 @@ func ExampleResultOf() {
 	// Output:
 	// 201 after 1 attempt
 	// 422 after 1 attempt: Idempotency key reused: use a new key for a new request
+}
+
+// With hashicorp/go-retryablehttp, which runs its own retry loop: stamp the
+// key on the request before the loop, so that every attempt carries it,
+// and let CheckRetry decide — go-retryablehttp's default would retry a
+// POST's 500 and never a 409 in-progress.
+func Example_retryablehttp() {
+	api := newOrderAPI(inProgress)
+	defer api.Close()
+
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.RetryWaitMin, rc.RetryWaitMax = time.Millisecond, 10*time.Millisecond
+	rc.CheckRetry = client.CheckRetry
+
+	req, err := retryablehttp.NewRequest(http.MethodPost, api.URL+"/orders", []byte(`{"sku":"A"}`))
+	if err != nil {
+		panic(err)
+	}
+	req.Header.Set(client.DefaultHeader, client.NewKey()) // outside their loop
+	resp, err := rc.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Printf("%d %s", resp.StatusCode, body)
+	fmt.Println("attempts:", api.attempts(), "keys used:", api.keys(), "orders placed:", api.placed())
+	// Output:
+	// 201 {"order":1}
+	// attempts: 2 keys used: 1 orders placed: 1
 }
