@@ -42,7 +42,8 @@ type resultCtx struct{}
 
 // ResultOf returns what the transport learned about resp. For a response
 // that did not come through a Transport it reads what the response itself
-// says (Replayed, Problem; the body is put back to read the same).
+// says (Replayed, and Problem from a body not read yet, put back to read
+// the same).
 func ResultOf(resp *http.Response) Result {
 	if resp.Request != nil {
 		if r, ok := resp.Request.Context().Value(resultCtx{}).(*Result); ok {

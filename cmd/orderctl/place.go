@@ -35,10 +35,12 @@ func place(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	case key == "":
 		key = o.key
 	}
-	repeat := repeatCommand(*file, key, c)
-	if key == "" {
+	fresh := key == ""
+	if fresh {
 		key = client.NewKey()
-		repeat = repeatCommand(*file, key, c)
+	}
+	repeat := repeatCommand(*file, key, c)
+	if fresh {
 		// Before anything is sent: if this run dies, the user still
 		// holds the key that makes a second run safe.
 		fmt.Fprintf(stderr, "orderctl: no idempotency key given; this order's key is %s\n", key)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/idemproxy/idemproxy/client"
 )
@@ -30,7 +31,7 @@ func send(req *http.Request, c common, stderr io.Writer) (answer, error) {
 		MaxAttempts: c.attempts,
 		MaxElapsed:  -1, // -timeout, the request's deadline, bounds it
 		OnRetry: func(r client.Retry) {
-			fmt.Fprintf(stderr, "orderctl: attempt %d: %s; retrying in %v with the same key\n", r.Attempt, describe(r.Status, r.Problem, r.Err), r.Wait.Round(1e6))
+			fmt.Fprintf(stderr, "orderctl: attempt %d: %s; retrying in %v with the same key\n", r.Attempt, describe(r.Status, r.Problem, r.Err), r.Wait.Round(time.Millisecond))
 		},
 	})
 	if err != nil {
