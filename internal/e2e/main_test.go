@@ -11,7 +11,7 @@ import (
 )
 
 // The binaries under test, built once by TestMain.
-var idemproxyBin, orderappBin string
+var idemproxyBin, orderappBin, orderctlBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "idemproxy-e2e-")
@@ -19,8 +19,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	idemproxyBin, orderappBin = filepath.Join(dir, "idemproxy"), filepath.Join(dir, "orderapp")
-	for bin, pkg := range map[string]string{idemproxyBin: "../../cmd/idemproxy", orderappBin: "../../cmd/orderapp"} {
+	idemproxyBin, orderappBin, orderctlBin = filepath.Join(dir, "idemproxy"), filepath.Join(dir, "orderapp"), filepath.Join(dir, "orderctl")
+	for bin, pkg := range map[string]string{idemproxyBin: "../../cmd/idemproxy", orderappBin: "../../cmd/orderapp", orderctlBin: "../../cmd/orderctl"} {
 		if err := child.Build(bin, pkg, raceEnabled); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			os.RemoveAll(dir)
