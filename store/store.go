@@ -37,7 +37,8 @@ type Store interface {
 	Get(ctx context.Context, key Key) (Record, error)
 
 	// Delete removes the record of key whatever its state (an operator's
-	// action). Deleting an absent key is not an error.
+	// action). ErrNotFound when there is no record to remove: absent,
+	// expired or released, as Get would say.
 	Delete(ctx context.Context, key Key) error
 
 	// Wait blocks until the IN_PROGRESS record of key is finished, released

@@ -132,9 +132,11 @@ func (s *Store) Delete(_ context.Context, key store.Key) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.lookup(key, s.now()); r != nil {
-		s.remove(key, r)
+	r := s.lookup(key, s.now())
+	if r == nil {
+		return store.ErrNotFound
 	}
+	s.remove(key, r)
 	return nil
 }
 
