@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -29,8 +28,8 @@ import (
 // record known to be wrong, since a deleted COMPLETED record lets a retry run
 // twice. Other replicas may replay a cached copy of a deleted COMPLETED
 // record for up to replay_cache.max_age. A GET or DELETE of a key with no
-// record is 404. Both need "Authorization: Bearer <admin.token>"; without a
-// configured token they are disabled.
+// record is 404. Both need "Authorization: Bearer <admin.token>" (the
+// scheme in any case); without a configured token they are disabled.
 type records struct {
 	token string
 	mw    *middleware.Middleware
@@ -43,8 +42,7 @@ func (h *records) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Record operations disabled", "Set admin.token (or IDEMPROXY_ADMIN_TOKEN) to enable them.")
 		return
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.token)) != 1 {
+	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="idemproxy-admin"`)
 		problem(w, http.StatusUnauthorized, "Unauthorized", "Send Authorization: Bearer <admin token>.")
 		return
