@@ -49,7 +49,9 @@ type Store interface {
 	// (ClaimResult.RetryAfter) and claim again to learn the outcome.
 	Wait(ctx context.Context, key Key) error
 
-	// Ping reports whether the store is reachable.
+	// Ping reports whether the store is reachable. A bounded backend that
+	// would refuse every new key with ErrFull returns an error wrapping
+	// ErrFull, so that a readiness probe can tell "full" from "down".
 	Ping(ctx context.Context) error
 }
 

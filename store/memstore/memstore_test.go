@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/memstore"
 	"github.com/idemproxy/idemproxy/store/storetest"
@@ -58,6 +60,10 @@ func TestNew(t *testing.T) {
 		{name: "ZeroIsDefaults", cfg: memstore.Config{}},
 		{name: "Bounded", cfg: memstore.Config{MaxRecords: 1}},
 		{name: "NegativeMaxRecords", cfg: memstore.Config{MaxRecords: -1}, wantErr: true},
+		{name: "NegativeMaxBytes", cfg: memstore.Config{MaxBytes: -1}, wantErr: true},
+		{name: "MinAge", cfg: memstore.Config{MinAge: time.Hour}},
+		{name: "NegativeMinAge", cfg: memstore.Config{MinAge: -time.Second}, wantErr: true},
+		{name: "Registerer", cfg: memstore.Config{Registerer: prometheus.NewRegistry()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,33 +76,8 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// A full store refuses new keys with ErrFull and never evicts a live record,
-// yet keeps answering for the keys it holds.
-func TestFullRefusesNewKeys(t *testing.T) {
-	t.Parallel()
-	clock := new(fakeClock)
-	s := newStore(t, memstore.Config{MaxRecords: 2, Now: clock.Now})
-	running, done := newKey(), newKey()
-	claimWant(t, s, req(running, "o1"), store.Claimed)
-	claimWant(t, s, req(done, "o2"), store.Claimed)
-	if err := s.Finish(t.Context(), store.FinishRequest{Key: done, Owner: "o2", State: store.Completed, Status: http.StatusOK, TTL: ttl}); err != nil {
-		t.Fatalf("Finish on a full store: got error %v, want nil", err)
-	}
-
-	for range 2 { // the second try must not have evicted anything either
-		if _, err := s.Claim(t.Context(), req(newKey(), "o3")); !errors.Is(err, store.ErrFull) {
-			t.Fatalf("Claim of a new key on a full store: got error %v, want ErrFull", err)
-		}
-	}
-	claimWant(t, s, req(running, "o1"), store.Claimed) // the owner's retry
-	claimWant(t, s, req(running, "o3"), store.Busy)
-	claimWant(t, s, req(done, "o3"), store.NotReplayable)
-	if got := s.Len(); got != 2 {
-		t.Errorf("Len: got %d, want 2", got)
-	}
-}
-
-// When full, expired records are dropped to make room, and only those.
+// When full, expired records are dropped to make room before anything is
+// evicted.
 func TestFullDropsExpired(t *testing.T) {
 	t.Parallel()
 	clock := new(fakeClock)
