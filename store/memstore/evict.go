@@ -53,7 +53,7 @@ func (l *finishedList) unlink(r *record) {
 func (s *Store) makeRoom(now time.Time) error {
 	s.dropExpired(now)
 	for len(s.records) >= s.maxRecords {
-		if err := s.forgettable(now); err != nil {
+		if err := s.nothingToForget(now); err != nil {
 			s.metrics.refused()
 			return err
 		}
@@ -64,10 +64,11 @@ func (s *Store) makeRoom(now time.Time) error {
 	return nil
 }
 
-// forgettable reports, with an error wrapping store.ErrFull, a store whose
+// nothingToForget reports, with an error wrapping store.ErrFull, that the
 // oldest finished record may not be evicted: there is none (every record
-// is IN_PROGRESS), or it finished within MinAge. Called with s.mu held.
-func (s *Store) forgettable(now time.Time) error {
+// is IN_PROGRESS), or it finished within MinAge. Nil when it may. Called
+// with s.mu held.
+func (s *Store) nothingToForget(now time.Time) error {
 	r := s.finished.oldest
 	switch {
 	case r == nil:
@@ -87,7 +88,7 @@ func (s *Store) wouldRefuse(now time.Time) error {
 	if len(s.records) < s.maxRecords {
 		return nil
 	}
-	return s.forgettable(now)
+	return s.nothingToForget(now)
 }
 
 // logEvery is the most often evictions are logged.

@@ -116,8 +116,8 @@ func TestFullDropsRecordFinishedWithShortTTL(t *testing.T) {
 }
 
 // Expired records whose keys are never touched again are reclaimed by the
-// sample each new claim sweeps, well before the store is full.
-func TestSampleSweepReclaimsExpired(t *testing.T) {
+// next claim of a new key, well before the store is full.
+func TestNewClaimReclaimsExpired(t *testing.T) {
 	t.Parallel()
 	const n = 1000
 	clock := new(fakeClock)
@@ -126,12 +126,9 @@ func TestSampleSweepReclaimsExpired(t *testing.T) {
 		claimWant(t, s, req(newKey(), "o"), store.Claimed)
 	}
 	clock.Advance(ttl + time.Second)
-	for range n {
-		claimWant(t, s, req(newKey(), "o"), store.Claimed)
-	}
-	// The sample is random, so allow a margin; without it Len is 2n.
-	if got := s.Len(); got > n+n/4 {
-		t.Errorf("Len after %d expired and %d new: got %d, want <= %d", n, n, got, n+n/4)
+	claimWant(t, s, req(newKey(), "o"), store.Claimed)
+	if got := s.Len(); got != 1 {
+		t.Errorf("Len after %d expired and 1 new: got %d, want 1", n, got)
 	}
 }
 
