@@ -30,6 +30,7 @@ const (
 	ProblemPreviouslyFailed ProblemType = ProblemBase + "previously-failed" // 409
 	ProblemNotReplayable    ProblemType = ProblemBase + "not-replayable"    // 409
 	ProblemStoreUnavailable ProblemType = ProblemBase + "store-unavailable" // 503
+	ProblemStoreFull        ProblemType = ProblemBase + "store-full"        // 503
 )
 
 // Problem is one RFC 9457 problem detail.

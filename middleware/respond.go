@@ -75,6 +75,15 @@ func (m *Middleware) storeTrouble(c *call, err error) {
 }
 
 func (m *Middleware) storeTroubleClosed(c *call, err error) {
+	if errors.Is(err, store.ErrFull) {
+		m.log.Warn("idempotency: store full, refusing", "route", c.rt.name, "err", err)
+		m.reject(c, OutcomeStoreError, Problem{
+			Type: ProblemStoreFull, Status: http.StatusServiceUnavailable, Title: "Idempotency store full",
+			Detail:     "The request was not processed because the idempotency store has no room for a new key. Retry with the same key.",
+			RetryAfter: time.Second,
+		})
+		return
+	}
 	m.log.Warn("idempotency: store unavailable, refusing", "route", c.rt.name, "err", err)
 	m.reject(c, OutcomeStoreError, Problem{
 		Type: ProblemStoreUnavailable, Status: http.StatusServiceUnavailable, Title: "Idempotency store unavailable",

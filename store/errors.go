@@ -11,9 +11,11 @@ var (
 	// token. The caller's claim is stale and it must not retry the operation.
 	ErrNotOwner = errors.New("store: not the owner of the record")
 
-	// ErrFull reports that a bounded backend has no room for a new record.
-	// Nothing was evicted to make room: evicting a live record would let a
-	// retry execute twice.
+	// ErrFull reports that a bounded backend has no room for a new record
+	// and nothing it may forget to make room: every record is IN_PROGRESS
+	// (evicting one would let a retry execute alongside its owner), or
+	// protected by a minimum age. A backend that may forget finished
+	// records does so instead of returning ErrFull.
 	ErrFull = errors.New("store: full")
 
 	// ErrInvalidKey reports a Key whose parts are empty or contain bytes

@@ -37,7 +37,8 @@ type Store interface {
 	Get(ctx context.Context, key Key) (Record, error)
 
 	// Delete removes the record of key whatever its state (an operator's
-	// action). Deleting an absent key is not an error.
+	// action). ErrNotFound when there is no record to remove: absent,
+	// expired or released, as Get would say.
 	Delete(ctx context.Context, key Key) error
 
 	// Wait blocks until the IN_PROGRESS record of key is finished, released
@@ -48,7 +49,9 @@ type Store interface {
 	// (ClaimResult.RetryAfter) and claim again to learn the outcome.
 	Wait(ctx context.Context, key Key) error
 
-	// Ping reports whether the store is reachable.
+	// Ping reports whether the store is reachable. A bounded backend that
+	// would refuse every new key with ErrFull returns an error wrapping
+	// ErrFull, so that a readiness probe can tell "full" from "down".
 	Ping(ctx context.Context) error
 }
 

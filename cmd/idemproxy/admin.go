@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,7 +45,9 @@ func (a *admin) handler() http.Handler {
 }
 
 // readyz reports whether the proxy should get traffic: not draining, and the
-// store reachable (fail closed would answer 503 to every covered request).
+// store reachable and able to take new keys (fail closed would answer 503
+// to every covered request). A memory store full of records it may not
+// forget answers "store full".
 func (a *admin) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.draining.Load() {
 		plain(w, http.StatusServiceUnavailable, "shutting down\n")
@@ -52,7 +55,13 @@ func (a *admin) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
+	switch err := a.store.Ping(ctx); {
+	case errors.Is(err, store.ErrFull):
+		// Reachable, but every new key would be refused (store-full).
+		a.log.Warn("readyz: store full", "err", err)
+		plain(w, http.StatusServiceUnavailable, "store full\n")
+		return
+	case err != nil:
 		a.log.Warn("readyz: store unreachable", "err", err)
 		plain(w, http.StatusServiceUnavailable, "store unreachable\n")
 		return

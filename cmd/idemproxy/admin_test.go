@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +22,12 @@ import (
 // adminFor serves the admin handler of a harness with token.
 func adminFor(t *testing.T, h *harness, token string) (*httptest.Server, *atomic.Bool) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return adminLogging(t, h, token, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// adminLogging is adminFor with the admin's logger.
+func adminLogging(t *testing.T, h *harness, token string, log *slog.Logger) (*httptest.Server, *atomic.Bool) {
+	t.Helper()
 	draining := new(atomic.Bool)
 	a := &admin{reg: prometheus.NewRegistry(), store: h.store, log: log, draining: draining,
 		records: &records{token: token, mw: h.mw, store: h.store, log: log}}
@@ -29,14 +36,45 @@ func adminFor(t *testing.T, h *harness, token string) (*httptest.Server, *atomic
 	return srv, draining
 }
 
+// lockedBuffer is a log destination the servers write to while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// call sends method to u with "Authorization: Bearer <token>" (none when
+// token is empty) and returns the status and the body.
 func call(t *testing.T, method, u, token string) (int, string) {
+	t.Helper()
+	if token != "" {
+		token = "Bearer " + token
+	}
+	return callAuthorization(t, method, u, token)
+}
+
+// callAuthorization is call with the whole Authorization value (none when
+// empty).
+func callAuthorization(t *testing.T, method, u, authorization string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

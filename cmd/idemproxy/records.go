@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -28,8 +27,9 @@ import (
 // removes it whatever its state, so the key can be used again: only for a
 // record known to be wrong, since a deleted COMPLETED record lets a retry run
 // twice. Other replicas may replay a cached copy of a deleted COMPLETED
-// record for up to replay_cache.max_age. Both need "Authorization: Bearer <admin.token>"; without a
-// configured token they are disabled.
+// record for up to replay_cache.max_age. A GET or DELETE of a key with no
+// record is 404. Both need "Authorization: Bearer <admin.token>" (the
+// scheme in any case); without a configured token they are disabled.
 type records struct {
 	token string
 	mw    *middleware.Middleware
@@ -42,8 +42,7 @@ func (h *records) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Record operations disabled", "Set admin.token (or IDEMPROXY_ADMIN_TOKEN) to enable them.")
 		return
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.token)) != 1 {
+	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="idemproxy-admin"`)
 		problem(w, http.StatusUnauthorized, "Unauthorized", "Send Authorization: Bearer <admin token>.")
 		return
@@ -64,7 +63,11 @@ func (h *records) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Again: a replay of the record in flight here may have cached it
 		// between the first Forget and the Delete.
 		h.mw.Forget(key)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			noRecord(w, key)
+			return
+		case err != nil:
 			problem(w, http.StatusServiceUnavailable, "Store error", err.Error())
 			return
 		}
@@ -99,7 +102,7 @@ func (h *records) get(w http.ResponseWriter, r *http.Request, key store.Key) {
 	rec, err := h.store.Get(r.Context(), key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		problem(w, http.StatusNotFound, "No such record", "No record is stored under "+key.String()+".")
+		noRecord(w, key)
 		return
 	case err != nil:
 		problem(w, http.StatusServiceUnavailable, "Store error", err.Error())
@@ -152,6 +155,12 @@ type responseJSON struct {
 
 // Admin problem types, documented in the README with the others.
 const problemAdmin middleware.ProblemType = middleware.ProblemBase + "admin"
+
+// noRecord answers a GET or DELETE of a key the store holds no record for
+// (absent, expired, released or already deleted).
+func noRecord(w http.ResponseWriter, key store.Key) {
+	problem(w, http.StatusNotFound, "No such record", "No record is stored under "+key.String()+".")
+}
 
 func problem(w http.ResponseWriter, status int, title, detail string) {
 	middleware.WriteProblem(w, middleware.Problem{Type: problemAdmin, Status: status, Title: title, Detail: detail})

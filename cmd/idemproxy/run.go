@@ -56,14 +56,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			"shutdown_timeout", cfg.Server.ShutdownTimeout.Std().String(), "handler_time", cfg.MaxHandlerTime().Std().String())
 	}
 
-	st, closeStore, err := openStore(ctx, cfg, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, closeStore, err := openStore(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mc := cfg.Middleware()
 	mc.Registerer, mc.Logger = reg, log
 	mw, err := middleware.New(st, mc)

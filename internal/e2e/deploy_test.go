@@ -71,23 +71,13 @@ func TestDeployQueriesOnlyExportedMetrics(t *testing.T) {
 	}
 }
 
-// exportedMetrics runs a proxy whose memory store holds one record, sends
-// an order (executed, stored), its replay, and a second key (the store is
-// full: a store error), then returns the metric names of its /metrics.
+// exportedMetrics runs a proxy whose memory store holds one record that
+// it may not forget for an hour (min_age), sends an order (executed,
+// stored), its replay, and a second key (the store is full: a store
+// error), then returns the metric names of its /metrics.
 func exportedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	cfg := filepath.Join(t.TempDir(), "tiny.yaml")
-	sample, err := os.ReadFile("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tiny := bytes.Replace(sample, []byte("max_records: 100000"), []byte("max_records: 1"), 1)
-	if bytes.Equal(tiny, sample) {
-		t.Fatal("config.yaml has no memory.max_records: 100000 to shrink")
-	}
-	if err := os.WriteFile(cfg, tiny, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := sampleConfig(t, "max_records: 100000", "max_records: 1", "min_age: 0s", "min_age: 1h")
 	p := startProxy(t, nil, "-config", cfg, "-upstream", startOrderapp(t))
 	body := order("c-metrics", "tok_visa", 1)
 	for _, tc := range []struct {

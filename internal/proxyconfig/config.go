@@ -117,11 +117,18 @@ type Log struct {
 	Requests bool `yaml:"requests"`
 }
 
-// Memory configures the in-process store.
+// Memory configures the in-process store (memstore.Config).
 type Memory struct {
-	// MaxRecords bounds the records held; past it new keys get 503 (fail
-	// closed) rather than evicting a live record. Default: 100000.
+	// MaxRecords bounds the records held. When full, the finished record
+	// that finished first is forgotten to make room (a retry of it runs
+	// again), never one in progress; only when nothing may be forgotten do
+	// new keys get 503 store-full. Size it as new keys per second times
+	// ttl. Default: 100000.
 	MaxRecords int `yaml:"max_records"`
+	// MinAge keeps a finished record from being forgotten until it
+	// finished this long ago; a full store with none older refuses new
+	// keys instead. Default: 0, no protection.
+	MinAge Duration `yaml:"min_age"`
 	// MaxBytes bounds the stored responses together; a response past it is
 	// recorded completed but not replayable (retries get 409). Default:
 	// 256MiB.

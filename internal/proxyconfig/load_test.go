@@ -113,6 +113,16 @@ func TestLoadErrorsNameTheField(t *testing.T) {
 			want: []string{"config.yaml:4: server.read_timeout: must not be negative"},
 		},
 		{
+			name: "negative memory min_age",
+			file: upstream + "memory:\n  min_age: -1m\n",
+			want: []string{"config.yaml:4: memory.min_age: must not be negative, got -1m0s"},
+		},
+		{
+			name: "memory min_age not a duration",
+			file: upstream + "memory:\n  min_age: 10\n",
+			want: []string{"config.yaml:4: memory.min_age: invalid duration \"10\""},
+		},
+		{
 			name: "wrong type",
 			file: upstream + "memory:\n  max_records: lots\n",
 			want: []string{"config.yaml:4: memory.max_records: cannot unmarshal !!str `lots`"},

@@ -33,6 +33,7 @@ func (c *Config) validate() []string {
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.nonNegativeInt("memory.max_records", int64(c.Memory.MaxRecords))
+	v.nonNegative("memory.min_age", c.Memory.MinAge)
 	v.nonNegativeInt("memory.max_bytes", int64(c.Memory.MaxBytes))
 	v.redis()
 	v.idempotency()

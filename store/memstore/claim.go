@@ -19,6 +19,7 @@ func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimRes
 		return store.ClaimResult{}, fmt.Errorf("memstore: claim needs an owner, a lease and a TTL, got owner %q, lease %v, TTL %v", req.Owner, req.Lease, req.TTL)
 	}
 	res, replay, err := s.claim(req)
+	s.evictLog.report(s)
 	if replay != nil {
 		// A finished record's response never changes again, so the copy,
 		// the costly part of a replay, is made outside the lock.
@@ -39,12 +40,9 @@ func (s *Store) claim(req store.ClaimRequest) (store.ClaimResult, *store.Respons
 		if err := s.makeRoom(now); err != nil {
 			return store.ClaimResult{}, nil, err
 		}
-		// Sample before inserting, so the sweep never looks at the new
-		// record.
-		s.sweepSample(now)
-		r = &record{fingerprint: req.Fingerprint, done: make(chan struct{})}
+		r = &record{key: req.Key, fingerprint: req.Fingerprint, done: make(chan struct{}), heapIndex: -1}
 		s.hold(r, req, now, s.nextVersion(now))
-		s.records[req.Key] = r
+		s.add(r)
 		return store.ClaimResult{Outcome: store.Claimed, Version: r.version}, nil, nil
 	}
 

@@ -76,6 +76,8 @@ func (s *Store) Finish(_ context.Context, req store.FinishRequest) error {
 	s.bytes += size
 	r.leaseUntil = time.Time{}
 	s.expireAt(r, now.Add(req.TTL))
+	r.finishedAt = now
+	s.finished.append(r)
 	close(r.done)
 	return nil
 }
@@ -91,7 +93,7 @@ func (s *Store) Release(_ context.Context, key store.Key, owner string) error {
 	if err != nil {
 		return err
 	}
-	s.remove(key, r)
+	s.remove(r)
 	return nil
 }
 
@@ -132,9 +134,11 @@ func (s *Store) Delete(_ context.Context, key store.Key) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.lookup(key, s.now()); r != nil {
-		s.remove(key, r)
+	r := s.lookup(key, s.now())
+	if r == nil {
+		return store.ErrNotFound
 	}
+	s.remove(r)
 	return nil
 }
 
@@ -167,5 +171,12 @@ func (s *Store) doneOf(key store.Key) <-chan struct{} {
 	return r.done
 }
 
-// Ping implements store.Store; an in-process store is always reachable.
-func (s *Store) Ping(context.Context) error { return nil }
+// Ping implements store.Store. An in-process store is always reachable,
+// but a full one that may forget nothing (see Config.MaxRecords) refuses
+// every new key: Ping then returns that refusal, an error wrapping
+// store.ErrFull, so that a readiness probe can say so.
+func (s *Store) Ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wouldRefuse(s.now())
+}

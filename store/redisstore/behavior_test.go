@@ -220,6 +220,10 @@ func TestRetriedScriptsAreSafe(t *testing.T) {
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatalf("retried Delete: got %v, want nil", err)
 	}
+	// A second, distinct Delete call finds no record.
+	if err := s.Delete(ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second Delete: got %v, want ErrNotFound", err)
+	}
 	mustClaim(t, s, claimReq(key, "o2"), store.Claimed)
 	if err := s.Release(ctx, key, "o2"); err != nil {
 		t.Fatalf("retried Release: got %v, want nil", err)

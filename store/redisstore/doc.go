@@ -18,7 +18,7 @@
 // a busy or mismatched claim never ships a body; and an operator can read a
 // record with HGETALL. The fields:
 //
-//	s  state: 1 IN_PROGRESS, 2 COMPLETED, 3 FAILED, 4 released (tombstone)
+//	s  state: 1 IN_PROGRESS, 2 COMPLETED, 3 FAILED, 4 released or deleted (tombstone)
 //	f  fingerprint, 32 raw bytes
 //	o  owner token
 //	v  version (fencing token)
@@ -27,7 +27,7 @@
 //	c  upstream status (finished only)
 //	r  encoded response (COMPLETED and replayable only; see below)
 //	t  1 when the claim took over an abandoned record
-//	n  nonce of the Finish or Release call that ended the claim
+//	n  nonce of the Finish, Release or Delete call that ended the claim
 //
 // # One script per operation
 //
@@ -53,9 +53,9 @@
 //
 // A claim's version is the Redis clock in microseconds, or the previous
 // version plus one when that is greater. While a trace of the previous
-// record is there (the record itself, or a released record's tombstone,
-// kept 10 s) the version grows strictly; once none is (an expiry, a
-// Delete, a tombstone gone) it grows as long as the Redis clock does not go
+// record is there (the record itself, or a released or deleted record's
+// tombstone, kept 10 s) the version grows strictly; once none is (an
+// expiry, a tombstone gone) it grows as long as the Redis clock does not go
 // back. The version is advisory: the store fences with the owner token,
 // never with the version, which it hands to upstreams that want to refuse
 // a stale owner themselves.
@@ -79,7 +79,11 @@
 //   - Release leaves a tombstone for 10 s that reads as absent; it keeps
 //     the owner and nonce, so that a re-sent Release succeeds within that
 //     time, and the version, so that the next claim's version still grows.
-//   - Renew extends the lease again from the new now; Delete deletes again.
+//   - Delete leaves a tombstone for 10 s too, with its nonce and no owner:
+//     a re-sent Delete finds its own nonce and succeeds again, while
+//     another Delete call gets store.ErrNotFound, as for any record that
+//     reads as absent.
+//   - Renew extends the lease again from the new now.
 //
 // Fencing rests on the owner token alone: Finish, Release and Renew act
 // only for the owner the IN_PROGRESS record holds. So NewClient keeps

@@ -87,13 +87,19 @@ func parseRecord(v []any, maxResponse int) (store.Record, error) {
 	return rec, nil
 }
 
-// Delete implements store.Store (delete.lua).
+// Delete implements store.Store (delete.lua). It leaves a tombstone for
+// as long as Release does, so that a retry of the call finds its own nonce.
 func (s *Store) Delete(ctx context.Context, key store.Key) error {
 	if err := key.Validate(); err != nil {
 		return err
 	}
-	if err := deleteScript.Run(ctx, s.client, []string{s.redisKey(key)}).Err(); err != nil {
+	n, err := deleteScript.Run(ctx, s.client, []string{s.redisKey(key)},
+		nonce(), releaseTombstone.Milliseconds(), s.offset()).Int()
+	if err != nil {
 		return fmt.Errorf("redisstore: delete %v: %w", key, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redisstore: delete %v: %w", key, store.ErrNotFound)
 	}
 	return nil
 }

@@ -67,9 +67,9 @@ const (
 	DefaultMaxResponseSize = 16 << 20
 )
 
-// releaseTombstone is how long a released record leaves its tombstone: long
-// enough for a client retry of the Release to find it, short enough to cost
-// nothing.
+// releaseTombstone is how long a released or deleted record leaves its
+// tombstone: long enough for a client retry of the Release or Delete to
+// find it, short enough to cost nothing.
 const releaseTombstone = 10 * time.Second
 
 // Store is the Redis backend of store.Store.

@@ -1,14 +1,16 @@
 package storetest
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/idemproxy/idemproxy/store"
 )
 
-// recordCases: what Get returns, Delete, and that stored responses cannot be
-// changed through the values passed in or handed out.
+// recordCases: what Get returns, Delete (ErrNotFound without a record),
+// and that stored responses cannot be changed through the values passed in
+// or handed out.
 func recordCases() []testCase {
 	return []testCase{
 		{"GetAbsent", func(t *testing.T, e *env) { e.wantNotFound(t, newKey()) }},
@@ -84,14 +86,23 @@ func recordCases() []testCase {
 			e.failed(t, key, http.StatusConflict)
 			return ""
 		})},
-		{"DeleteAbsent", func(t *testing.T, e *env) {
-			key := newKey()
-			for i := range 2 {
-				if err := e.s.Delete(t.Context(), key); err != nil {
-					t.Errorf("Delete %d of an absent key: got error %v, want nil", i, err)
-				}
+		{"DeleteAbsent", deleteAbsentCase(func(*testing.T, *env, store.Key) {})},
+		{"DeleteDeleted", deleteAbsentCase(func(t *testing.T, e *env, key store.Key) {
+			e.completed(t, key, sampleResponse())
+			if err := e.s.Delete(t.Context(), key); err != nil {
+				t.Fatalf("first Delete: got error %v, want nil", err)
 			}
-		}},
+		})},
+		{"DeleteReleased", deleteAbsentCase(func(t *testing.T, e *env, key store.Key) {
+			owner, _ := e.claimed(t, key)
+			if err := e.s.Release(t.Context(), key, owner); err != nil {
+				t.Fatalf("Release: got error %v, want nil", err)
+			}
+		})},
+		{"DeleteExpired", deleteAbsentCase(func(t *testing.T, e *env, key store.Key) {
+			e.completed(t, key, sampleResponse())
+			e.advance(ttl + past)
+		})},
 		{"ResponsesAreCopied", copiedCase},
 	}
 }
@@ -104,6 +115,21 @@ func deleteCase(setup func(t *testing.T, e *env, key store.Key) string) func(t *
 		setup(t, e, key)
 		if err := e.s.Delete(t.Context(), key); err != nil {
 			t.Fatalf("Delete: got error %v, want nil", err)
+		}
+		e.wantNotFound(t, key)
+		e.claimWant(t, request(key, "B", newOwner()), store.Claimed)
+	}
+}
+
+// deleteAbsentCase: Delete of a key with no record, once setup has left
+// it so (never written, deleted, released, expired), is ErrNotFound, as
+// often as it is asked, and leaves the key free for any request.
+func deleteAbsentCase(setup func(t *testing.T, e *env, key store.Key)) func(t *testing.T, e *env) {
+	return func(t *testing.T, e *env) {
+		key := newKey()
+		setup(t, e, key)
+		for i := range 2 {
+			wantErrIs(t, fmt.Sprintf("Delete %d of a key with no record", i+1), e.s.Delete(t.Context(), key), store.ErrNotFound)
 		}
 		e.wantNotFound(t, key)
 		e.claimWant(t, request(key, "B", newOwner()), store.Claimed)
