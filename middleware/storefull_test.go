@@ -58,10 +58,10 @@ func TestStoreFull(t *testing.T) {
 				t.Fatal(err)
 			}
 			var calls atomic.Int64
-			h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := asCaller(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				calls.Add(1)
 				w.WriteHeader(http.StatusCreated)
-			}))
+			})))
 			r := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(body1))
 			r.Header.Set("Idempotency-Key", "k1")
 			w := httptest.NewRecorder()
