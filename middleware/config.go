@@ -41,6 +41,13 @@ type Config struct {
 	// ReplayCache's fields.
 	ReplayCache ReplayCache
 
+	// PendingReleases bounds the claims given up on (the store did not
+	// answer in time) whose release is still being retried in the
+	// background; past it a release is dropped and counted
+	// (idemproxy_releases_dropped_total), and its claim is bounded by its
+	// deadline alone. Default: 10000.
+	PendingReleases int
+
 	// Logger receives warnings (store errors, fail-open passes, lost
 	// leases). Keys and bodies are never logged raw. Default: slog.Default().
 	Logger *slog.Logger
@@ -211,6 +218,9 @@ const (
 	// ActionRelease deletes the record; the same key may be retried.
 	ActionRelease Action = "release"
 )
+
+// defaultPendingReleases is Config.PendingReleases' default.
+const defaultPendingReleases = 10000
 
 // defaultPolicy holds the documented defaults.
 var defaultPolicy = Policy{

@@ -60,6 +60,10 @@ type metrics struct {
 	storeFail     map[string]prometheus.Counter
 	inFlight      *prometheus.GaugeVec
 	responseBytes *prometheus.HistogramVec
+	// pendingReleases and releasesDropped count the releases of given-up
+	// claims (see releaser).
+	pendingReleases prometheus.Gauge
+	releasesDropped prometheus.Counter
 }
 
 const namespace = "idemproxy"
@@ -93,12 +97,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Body sizes of the responses stored for replay, by route.",
 			Buckets: prometheus.ExponentialBuckets(64, 4, 10), // 64 B .. 16 MiB
 		}, []string{"route"}),
+		pendingReleases: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "pending_releases",
+			Help: "Claims given up on (the store did not answer in time) whose release is being retried.",
+		}),
+		releasesDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "releases_dropped_total",
+			Help: "Releases of given-up claims not attempted because too many were pending.",
+		}),
 	}
 	if reg != nil {
 		errs := []error{
 			registerAs(reg, &m.requests), registerAs(reg, &m.duration),
 			registerAs(reg, &m.storeDuration), registerAs(reg, &m.storeErrors),
 			registerAs(reg, &m.inFlight), registerAs(reg, &m.responseBytes),
+			registerAs(reg, &m.pendingReleases), registerAs(reg, &m.releasesDropped),
 		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("middleware: registering metrics: %w", err)

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,8 +25,8 @@ type Middleware struct {
 	routes   []*route
 	metrics  *metrics
 	log      *slog.Logger
-	bufs     sync.Pool     // *[]byte, reused for response captures
-	releases chan struct{} // semaphore of background releases
+	bufs     sync.Pool // *[]byte, reused for response captures
+	releases *releaser // of the claims given up on
 	owners   *owners
 	cache    *replayCache // nil when disabled
 }
@@ -37,22 +38,25 @@ func New(s store.Store, cfg Config) (*Middleware, error) {
 		return nil, errors.New("middleware: nil store")
 	}
 	m := &Middleware{
-		store:    s,
-		header:   http.CanonicalHeaderKey(orDefault(cfg.HeaderName, "Idempotency-Key")),
-		fencing:  http.CanonicalHeaderKey(orDefault(cfg.FencingHeader, "Idempotency-Fencing-Token")),
-		log:      cfg.Logger,
-		releases: make(chan struct{}, maxPendingReleases),
-		owners:   newOwners(),
-		cache:    newReplayCache(cfg.ReplayCache),
+		store:   s,
+		header:  http.CanonicalHeaderKey(orDefault(cfg.HeaderName, "Idempotency-Key")),
+		fencing: http.CanonicalHeaderKey(orDefault(cfg.FencingHeader, "Idempotency-Fencing-Token")),
+		log:     cfg.Logger,
+		owners:  newOwners(),
+		cache:   newReplayCache(cfg.ReplayCache),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	m.releases = newReleaser(m, cmp.Or(max(cfg.PendingReleases, 0), defaultPendingReleases))
 	var errs []error
 	for _, h := range []struct{ field, v string }{{"HeaderName", m.header}, {"FencingHeader", m.fencing}} {
 		if !validHeaderName(h.v) {
 			errs = append(errs, fmt.Errorf("%s: %q is not a header name", h.field, h.v))
 		}
+	}
+	if cfg.PendingReleases < 0 {
+		errs = append(errs, fmt.Errorf("PendingReleases: must be positive, got %d", cfg.PendingReleases))
 	}
 	base := cfg.Policy.inherit(defaultPolicy)
 	reported := map[fieldError]bool{}

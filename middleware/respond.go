@@ -92,16 +92,11 @@ func (m *Middleware) storeTroubleClosed(c *call, err error) {
 	})
 }
 
-// maxPendingReleases bounds the background releases of failed claims, so a
-// store that is down does not pile up goroutines; a claim whose release is
-// dropped ends with its short lease anyway.
-const maxPendingReleases = 64
-
 // doClaim claims with its own timeout, detached from the client: a client
 // that hangs up mid-claim must not leave a claim whose reply was lost. When
-// the claim fails it may still have been applied, so its owner releases it
-// (fenced by the owner token, so this can only remove our own claim, and
-// the key does not stay stuck until its lease runs out).
+// the claim fails it may still have been applied, or be applied later, so
+// its owner releases it (fenced by the owner token, so this can only remove
+// our own claim), retrying until the store answers (see releaser).
 func (m *Middleware) doClaim(c *call) (store.ClaimResult, error) {
 	timeout := c.rt.policy.StoreTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -116,17 +111,10 @@ func (m *Middleware) doClaim(c *call) (store.ClaimResult, error) {
 		return res, nil
 	}
 	m.metrics.storeFailed("claim")
-	select {
-	case m.releases <- struct{}{}:
-		// In the background: the client's 503 need not wait on a store
-		// that is likely down.
-		go func(key store.Key, owner string) {
-			defer func() { <-m.releases }()
-			rctx, rcancel := context.WithTimeout(context.Background(), timeout)
-			defer rcancel()
-			_ = m.store.Release(rctx, key, owner)
-		}(c.claim.Key, c.claim.Owner)
-	default:
+	if !errors.Is(err, store.ErrFull) && !errors.Is(err, store.ErrInvalidKey) {
+		// Those refused the claim outright; any other failure may hide a
+		// claim that took, or will take, effect.
+		m.releases.release(c.rt, c.claim.Key, c.claim.Owner)
 	}
 	return res, err
 }

@@ -14,7 +14,10 @@ type Store interface {
 	// Claim atomically looks up req.Key and, when it is absent, records it
 	// IN_PROGRESS for req.Owner. See ClaimOutcome for every answer. A claim
 	// repeated by the same owner with the same fingerprint (a client-side
-	// retry after a lost reply) answers Claimed again, never Busy.
+	// retry after a lost reply) answers Claimed again, never Busy. A claim
+	// that takes effect only after ctx's deadline (a networked backend that
+	// ran it late) must take nothing, as far as the backend can tell by its
+	// own clock: its caller gave up on it and will never finish it.
 	Claim(ctx context.Context, req ClaimRequest) (ClaimResult, error)
 
 	// Renew extends the lease of an IN_PROGRESS record held by owner to

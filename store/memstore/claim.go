@@ -10,8 +10,12 @@ import (
 
 // Claim implements store.Store. It fails with an error that is not a store
 // sentinel when req has no owner or a non-positive lease or TTL: that is a
-// caller's bug, not an answer about the key.
-func (s *Store) Claim(_ context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
+// caller's bug, not an answer about the key. A claim whose ctx has ended
+// takes nothing: its caller has given up on it.
+func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
+	if err := ctx.Err(); err != nil {
+		return store.ClaimResult{}, fmt.Errorf("memstore: claim: %w", err)
+	}
 	if err := req.Key.Validate(); err != nil {
 		return store.ClaimResult{}, err
 	}

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,9 +20,25 @@ var outcomes = [...]store.ClaimOutcome{
 	7: store.Abandoned,
 }
 
+// outcomeLate is claim.lua's answer to a claim run after its not-after
+// deadline: it took nothing.
+const outcomeLate = 8
+
+// ErrClaimLate reports a claim that Redis ran only after the caller's
+// context deadline (a stalled server, a long queue): it took nothing, and
+// the key is as it was.
+var ErrClaimLate = errors.New("redisstore: the claim reached Redis after its deadline and took nothing")
+
 // Claim implements store.Store in one script (claim.lua). A claim retried
 // by go-redis after a lost reply finds its own owner token and answers
 // Claimed with the same version: retries cannot turn into Busy.
+//
+// The claim carries ctx's deadline, converted to the server's clock: a
+// claim Redis runs only after it (when the caller has given up, told its
+// client the request was not run, and will never finish or renew the
+// claim) takes nothing and answers ErrClaimLate. Before the store has seen
+// a reply it cannot convert, and the claim carries no deadline; the caller
+// still releases a claim it gave up on.
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
 	if err := req.Key.Validate(); err != nil {
 		return store.ClaimResult{}, err
@@ -41,10 +58,20 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 	if req.TakeOver {
 		takeOver = "1"
 	}
+	notAfter := int64(0)
+	if deadline, ok := ctx.Deadline(); ok {
+		notAfter, _ = s.server.serverMillis(deadline)
+	}
+	sent := time.Now()
 	v, err := claimScript.Run(ctx, s.client, []string{s.redisKey(req.Key)},
-		req.Fingerprint[:], req.Owner, lease, ttl, takeOver, s.offset()).Slice()
+		req.Fingerprint[:], req.Owner, lease, ttl, takeOver, s.offset(), notAfter).Slice()
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
+	}
+	if len(v) == 8 {
+		if ms, ok := v[7].(int64); ok {
+			s.server.observe(sent, time.Now(), ms)
+		}
 	}
 	res, err := parseClaim(v, s.maxResponse)
 	if err != nil {
@@ -54,11 +81,11 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 }
 
 // parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,
-// status, response, expires_in_ms}; a response may be at most maxResponse
-// bytes.
+// status, response, expires_in_ms, server_ms}; a response may be at most
+// maxResponse bytes.
 func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
-	if len(v) != 7 {
-		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 7", len(v))
+	if len(v) != 8 {
+		return store.ClaimResult{}, fmt.Errorf("script returned %d values, want 8", len(v))
 	}
 	expiresIn, ok := v[6].(int64)
 	if !ok {
@@ -71,6 +98,9 @@ func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
 			return store.ClaimResult{}, fmt.Errorf("script value %d is %T, want an integer", i, v[i])
 		}
 		n[i] = x
+	}
+	if n[0] == outcomeLate {
+		return store.ClaimResult{}, ErrClaimLate
 	}
 	if n[0] < 1 || n[0] >= int64(len(outcomes)) {
 		return store.ClaimResult{}, fmt.Errorf("script returned outcome %d", n[0])

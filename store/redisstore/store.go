@@ -84,6 +84,9 @@ type Store struct {
 	// clockOffset (ms) is added to the Redis clock by every script. It is
 	// always 0 in production; tests move time forward with it.
 	clockOffset atomic.Int64
+	// server estimates the Redis server's own clock (without clockOffset),
+	// for the claims' not-after deadlines.
+	server serverClock
 	// waitBlocked, when set (by tests only), is called with the channel of
 	// a Wait that is blocked on its notification; see Wait.
 	waitBlocked atomic.Pointer[func(channel string)]

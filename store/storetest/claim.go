@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/idemproxy/idemproxy/store"
 )
@@ -18,6 +20,19 @@ func claimCases() []testCase {
 			if res.TookOver {
 				t.Errorf("TookOver: got true, want false on an absent key")
 			}
+		}},
+		{"EndedContextTakesNothing", func(t *testing.T, e *env) {
+			// A caller that gave up on a claim (its deadline passed) has
+			// told its client the request was not run: the claim must not
+			// take the key for it.
+			key := newKey()
+			ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+			defer cancel()
+			if res, err := e.s.Claim(ctx, request(key, "A", newOwner())); err == nil {
+				t.Fatalf("Claim with an ended context: %v, nil error; want an error", res.Outcome)
+			}
+			e.wantNotFound(t, key)
+			e.claimWant(t, request(key, "A", newOwner()), store.Claimed)
 		}},
 		{"ReplaySampleResponse", replayCase(sampleResponse())},
 		{"ReplayEmptyBody", replayCase(&store.Response{Status: http.StatusOK, Header: http.Header{"Content-Length": {"0"}}, Body: []byte{}})},

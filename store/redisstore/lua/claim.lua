@@ -7,12 +7,16 @@
 -- ARGV[4] ttl, ms
 -- ARGV[5] "1" to take over an abandoned record, else "0"
 -- ARGV[6] clock offset, ms (0 in production; tests move time with it)
+-- ARGV[7] not after, ms by the server's own clock (without the offset): when
+--         the caller stops waiting for this claim; 0 for none
 --
 -- Returns {outcome, version, took_over, retry_after_ms, status, response,
--- expires_in_ms}: outcome 1 claimed, 2 replay, 3 busy, 4 not replayable,
--- 5 previously failed, 6 mismatch, 7 abandoned; response is the encoded
+-- expires_in_ms, server_ms}: outcome 1 claimed, 2 replay, 3 busy, 4 not
+-- replayable, 5 previously failed, 6 mismatch, 7 abandoned, 8 late (run
+-- after not-after: nothing read, nothing written); response is the encoded
 -- response (replay only) or nil; expires_in_ms is how long the record is
--- kept from now (replay only, else 0).
+-- kept from now (replay only, else 0); server_ms is the server's own clock,
+-- from which the store estimates it.
 --
 -- TIME is allowed in a script that writes because Redis replicates a
 -- script's effects (the HSET and PEXPIREAT it made), not the script itself
@@ -22,9 +26,18 @@ local fp, owner = ARGV[1], ARGV[2]
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local takeover = ARGV[5] == '1'
 local offset = tonumber(ARGV[6])
+local not_after = tonumber(ARGV[7])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
+local server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = server_ms + offset
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2]) + offset * 1000
+
+-- A claim that runs after its caller gave up on it (it sat in a stalled
+-- Redis's queue, say) must take nothing: the caller told its client "not
+-- run, retry", and nobody would ever finish or renew it.
+if not_after > 0 and server_ms > not_after then
+  return {8, 0, 0, 0, 0, false, 0, server_ms}
+end
 
 local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't')
 local state, expires = tonumber(r[1]), tonumber(r[6])
@@ -47,7 +60,7 @@ local function claim(took)
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
   redis.call('HDEL', key, 'c', 'r', 'n')
   redis.call('PEXPIREAT', key, e)
-  return {1, v, took, 0, 0, false, 0}
+  return {1, v, took, 0, 0, false, 0, server_ms}
 end
 
 -- Absent, released (a tombstone), or past its logical expiry: the Redis
@@ -58,14 +71,14 @@ if state == 4 and expires > now and r[3] == owner then
   -- It must not take the key for an owner that is gone
   -- (RELIABILITY.md D3); go-redis only re-sends a claim before the
   -- middleware releases it, so a live owner never gets here.
-  return {3, 0, 0, 0, 0, false, 0}
+  return {3, 0, 0, 0, 0, false, 0, server_ms}
 end
 if state == nil or state == 4 or expires <= now then
   return claim(0)
 end
 -- The fingerprint before anything else: another request never learns more.
 if r[2] ~= fp then
-  return {6, 0, 0, 0, 0, false, 0}
+  return {6, 0, 0, 0, 0, false, 0, server_ms}
 end
 if state == 1 then
   -- The same owner again is a retry of its own claim (a reply lost, the
@@ -81,14 +94,14 @@ if state == 1 then
       redis.call('HSET', key, 'e', expires)
     end
     redis.call('PEXPIREAT', key, expires)
-    return {1, version, tonumber(r[8]) or 0, 0, 0, false, 0}
+    return {1, version, tonumber(r[8]) or 0, 0, 0, false, 0, server_ms}
   end
   local lease_until = tonumber(r[5])
   if lease_until > now then
-    return {3, 0, 0, lease_until - now, 0, false, 0}
+    return {3, 0, 0, lease_until - now, 0, false, 0, server_ms}
   end
   if not takeover then
-    return {7, 0, 0, 0, 0, false, 0}
+    return {7, 0, 0, 0, 0, false, 0, server_ms}
   end
   return claim(1)
 end
@@ -96,11 +109,11 @@ local status = tonumber(r[7])
 if state == 2 then
   local resp = redis.call('HGET', key, 'r')
   if resp then
-    return {2, 0, 0, 0, status, resp, expires - now}
+    return {2, 0, 0, 0, status, resp, expires - now, server_ms}
   end
-  return {4, 0, 0, 0, status, false, 0}
+  return {4, 0, 0, 0, status, false, 0, server_ms}
 end
 if state == 3 then
-  return {5, 0, 0, 0, status, false, 0}
+  return {5, 0, 0, 0, status, false, 0, server_ms}
 end
 return redis.error_reply('idem: record ' .. key .. ' has unknown state ' .. tostring(r[1]))
