@@ -28,7 +28,7 @@ e2e:
 docker:
 	docker build -t idemproxy .
 
-# The benchmark of DESIGN §7 (about 3 minutes): redis-server, a trivial
+# The benchmark of BENCHMARKS.md (about 3 minutes): redis-server, a trivial
 # upstream, a plain reverse proxy and idemproxy, driven by wrk (apt-get
 # install wrk); prints the table BENCHMARKS.md quotes. BENCHFLAGS passes
 # flags to idembench (e.g. BENCHFLAGS='-rounds 5').

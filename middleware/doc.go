@@ -4,7 +4,7 @@
 // every retry with the same key (from the same caller, for the same request)
 // gets the first request's stored response instead of a second execution.
 //
-// The lifecycle of a covered request (DESIGN §2):
+// The lifecycle of a covered request (docs/architecture.md has the whole of it):
 //
 //  1. Match: only configured methods on configured routes are covered; every
 //     other request passes through untouched, with no store access.

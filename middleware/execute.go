@@ -67,7 +67,7 @@ func runHandler(next http.Handler, w http.ResponseWriter, r *http.Request) (pani
 	return nil, nil
 }
 
-// finish records the handler's result by its status (DESIGN §2.7) and
+// finish records the handler's result by its status and
 // returns the request's outcome. It runs detached from the client, so a
 // client that went away does not stop the result from being recorded. A
 // handler that panicked may have acted before it did: its record is failed,
@@ -126,7 +126,7 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 		m.log.Warn("idempotency: lost the key before finishing; the newer record stands", "route", rt.name, "key", c.claim.Key.String(), "status", status)
 	case err != nil:
 		// The client has its response; the record stays IN_PROGRESS until
-		// its lease ends (DESIGN §2.8).
+		// its lease ends.
 		m.metrics.storeFailed(op)
 		m.log.Warn("idempotency: could not record the result", "route", rt.name, "key", c.claim.Key.String(), "status", status, "err", err)
 	}

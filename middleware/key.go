@@ -2,7 +2,7 @@ package middleware
 
 import "errors"
 
-// maxKeyLen is the longest key accepted (DESIGN §2.2).
+// maxKeyLen is the longest key accepted, as the IETF draft suggests.
 const maxKeyLen = 255
 
 var (

@@ -36,7 +36,7 @@ var auth = func(v string) http.Header { return http.Header{"Authorization": {v}}
 
 const body1 = `{"customer_id":"c1","lines":[{"sku":"A","quantity":1}]}`
 
-// TestLifecycle walks every row of DESIGN §2: each status code, header and
+// TestLifecycle walks every row of the lifecycle (docs/architecture.md): each status code, header and
 // policy the middleware answers with.
 func TestLifecycle(t *testing.T) {
 	t.Parallel()

@@ -12,7 +12,7 @@ import (
 // Outcome labels a request in metrics: what the middleware did with it.
 type Outcome string
 
-// The outcomes (DESIGN §5).
+// The outcomes, as requests_total labels them.
 const (
 	OutcomeExecuted       Outcome = "executed"        // handler ran; completed or failed recorded
 	OutcomeReleased       Outcome = "released"        // handler ran; record released

@@ -16,7 +16,7 @@ import (
 // bytes of it for the store. A client that goes away does not stop the
 // handler: once a write to the client fails, later writes are only
 // captured, and the handler sees success, so it finishes its work and the
-// result is still recorded (DESIGN §2.7). What the captured bytes cannot
+// result is still recorded. What the captured bytes cannot
 // reproduce (a body shorter than its declared length, a hijacked
 // connection, trailers, more than max bytes) is marked not replayable: a
 // retry never gets a response the first client did not get.

@@ -13,7 +13,7 @@ type statusTable [600]Action
 // the request was refused before any side effect, so the key may be retried.
 var releasedByDefault = []int{400, 401, 403, 404, 405, 413, 415, 422, 429}
 
-// newStatusTable builds the table from the defaults (DESIGN §2.7) and
+// newStatusTable builds the table from the defaults and
 // layers of overrides ("503" or "5xx" → action): each layer beats the ones
 // before it, and within a layer an exact status beats its class.
 func newStatusTable(layers ...map[string]Action) (*statusTable, error) {

@@ -1,4 +1,4 @@
-// Package orderapp assembles the demo order service of DESIGN §6 (the seed's
+// Package orderapp assembles the demo order service (the seed's
 // PlaceOrder service, without any idempotency) from its parts: domain, app
 // (use cases and ports), adapters/memory and ports/http. New builds the
 // whole service in process as an http.Handler, so cmd/orderapp can serve

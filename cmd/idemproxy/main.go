@@ -1,4 +1,4 @@
-// Command idemproxy is the standalone idempotency proxy of DESIGN §4: an
+// Command idemproxy is the standalone idempotency proxy (docs/architecture.md): an
 // httputil.ReverseProxy in front of an API in any language, wrapped by the
 // idempotency middleware, with its records in Redis or in memory.
 //

@@ -20,7 +20,7 @@ const startupCheckTimeout = 10 * time.Second
 // status and headers.
 const storedHeaderRoom = 64 << 10
 
-// openRedis connects to Redis, checks the server (DESIGN §3: an evicting
+// openRedis connects to Redis, checks the server (an evicting
 // maxmemory-policy is refused or warned, missing persistence reported, an
 // ACL user without the key prefix's channels warned, a Redis older than the
 // scripts need refused) and returns the store. maxBody is the largest

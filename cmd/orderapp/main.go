@@ -1,4 +1,4 @@
-// Command orderapp serves the demo order service of DESIGN §6: the seed's
+// Command orderapp serves the demo order service (docs/architecture.md): the seed's
 // PlaceOrder service on in-memory fakes, with no idempotency of its own.
 //
 //	orderapp [-listen 127.0.0.1:8081] [-stock SKU=N,...] [-default-stock N]

@@ -1,4 +1,4 @@
-// Package bench is the benchmark harness behind `make bench` (DESIGN §7,
+// Package bench is the benchmark harness behind `make bench` (BENCHMARKS.md,
 // issue 7): it measures idemproxy against a tuned plain reverse proxy on one
 // machine, with one load generator, in one run.
 //

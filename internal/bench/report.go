@@ -74,7 +74,7 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// Targets of DESIGN §7 and issue 7.
+// Targets of BENCHMARKS.md.
 const (
 	targetFirst  = 0.75
 	targetReplay = 3.0
@@ -85,7 +85,7 @@ const (
 // Print writes the report as the table BENCHMARKS.md quotes.
 func (r *Report) Print(w io.Writer) {
 	o, m := r.Options, r.Machine
-	fmt.Fprintf(w, "idembench: idemproxy against a plain reverse proxy, one run (DESIGN §7)\n\n")
+	fmt.Fprintf(w, "idembench: idemproxy against a plain reverse proxy, one run\n\n")
 	fmt.Fprintf(w, "machine:  %d × %s, %s, %s\n", m.Cores, m.CPU, m.Kernel, m.Go)
 	fmt.Fprintf(w, "build:    %s; tree %s\n", m.Idemproxy, m.Commit)
 	fmt.Fprintf(w, "redis:    %s, loopback, --save '' --appendonly no\n", m.Redis)
@@ -128,7 +128,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  cold (each after %s idle): PING %s / %s, claim script %s / %s\n", coldGap,
 		us(float64(r.RTT.PingCold.P50)), us(float64(r.RTT.PingCold.P99)), us(float64(r.RTT.ClaimCold.P50)), us(float64(r.RTT.ClaimCold.P99)))
 
-	fmt.Fprintf(w, "\nTargets (DESIGN §7, issue 7)\n")
+	fmt.Fprintf(w, "\nTargets\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	verdict := func(ok bool) string {
 		if ok {

@@ -1,4 +1,4 @@
-// Package chaos is the fault suite of DESIGN §8: it starts real
+// Package chaos is the fault suite of RELIABILITY.md: it starts real
 // redis-server, orderapp and idemproxy processes on loopback, puts
 // internal/faultproxy between them where a fault needs it, injects the fault
 // (kill -9, latency, reset, blackhole, truncation, eviction settings, huge
