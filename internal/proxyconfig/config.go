@@ -166,7 +166,9 @@ type Redis struct {
 	PoolTimeout  Duration `yaml:"pool_timeout"`
 	// PoolSize is the connections per node. Default: 10 per CPU.
 	PoolSize int `yaml:"pool_size"`
-	// MinIdleConns keeps this many connections open. Default: 1 per CPU.
+	// MinIdleConns keeps this many connections open even when idle.
+	// Default: 0 (see redisstore.NewClient: a minimum would redial in the
+	// background the whole time Redis is down).
 	MinIdleConns int `yaml:"min_idle_conns"`
 	// MaxRetries retries a command that failed on the network; every store
 	// script is safe to retry. Default: 2; -1 disables retries.
