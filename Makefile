@@ -1,10 +1,12 @@
-# Everyday targets. The README's test command is `make test`'s recipe.
+# Everyday targets. `make test` is the README's test command, and CI's.
 GO ?= go
 
 .PHONY: test lint run run-orderapp build e2e docker
 
+# Every test; installs redis-server and redis-tools first when they are
+# missing (see scripts/test.sh).
 test:
-	$(GO) test -race -shuffle=on -count=1 ./...
+	sh scripts/test.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		if err := dm.serve(log); err != nil {
 			return err
 		}
+	} else {
+		warnIfUpstreamDown(ctx, cfg.Upstream, log)
 	}
 	if cfg.Server.ShutdownTimeout < cfg.MaxHandlerTime() {
 		log.Warn("server.shutdown_timeout is shorter than the longest handler_timeout + handler_grace: a SIGTERM may cut requests whose results then go unrecorded",
