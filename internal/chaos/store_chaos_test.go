@@ -133,17 +133,33 @@ func (dc *delayClaims) filter(c faultproxy.Chunk) faultproxy.Decision {
 
 // TestClaimDelayedPastItsRelease: the claim is slow to reach Redis (it
 // times out: 503, "retry with the same key"), and the proxy's background
-// release of that failed claim reaches Redis before the claim does. The
+// release of that failed claim reaches Redis before the claim does; in the
+// second case another request also claims and releases the key meanwhile,
+// so the tombstone the late claim meets is not its owner's. Either way the
 // late claim must not hold the key for an owner that is gone: the upstream
 // never ran, so the client's retry with the same key must run it (once).
 func TestClaimDelayedPastItsRelease(t *testing.T) {
 	t.Parallel()
+	for _, between := range []bool{false, true} {
+		name := "release first"
+		if between {
+			name = "another owner claims and releases in between"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			claimDelayedPastItsRelease(t, between)
+		})
+	}
+}
+
+func claimDelayedPastItsRelease(t *testing.T, between bool) {
 	rs := ownRedis(t)
 	rc := rs.Client(t)
 	fp := startFault(t, rs.Addr())
 	oa := startOrderapp(t)
 	p := startProxy(t, proxyConfig{Upstream: oa.url, Redis: redisURL(fp.Addr()), Lease: time.Second})
-	key, body := unique("late"), order(unique("cust"), "tok_visa", 1)
+	customer := unique("cust")
+	key, body := unique("late"), order(customer, "tok_visa", 1)
 
 	// A first order loads the scripts, so the late EVALSHA runs rather
 	// than answering NOSCRIPT.
@@ -154,6 +170,15 @@ func TestClaimDelayedPastItsRelease(t *testing.T) {
 	fp.SetFilter(dc.filter)
 	r := postOrder(t, p, key, body)
 	check503(t, r)
+	var other response
+	if between {
+		// An invalid order (quantity 0): orderapp answers 400, which
+		// releases the key, leaving this owner's tombstone in place.
+		other = postOrder(t, p, key, order(customer, "tok_visa", 0))
+		if other.status != http.StatusBadRequest {
+			t.Fatalf("the request in between: %v, want orderapp's 400 (released)", other)
+		}
+	}
 	// The delayed claims reach Redis (after the release did), and Redis
 	// has run them.
 	within(t, 10*time.Second, "the delayed claims delivered", func() bool { _, _, done := dc.settled(); return done })
@@ -176,8 +201,12 @@ func TestClaimDelayedPastItsRelease(t *testing.T) {
 		return last.problem != problemInProgress && last.status != http.StatusServiceUnavailable
 	})
 	charges := oa.charges(t)
-	observed(t, "claim delayed 3s (%d sent, %d delivered late), release first: 503, then retries answered %v; charges %v", delayed, delivered, answers, charges)
-	if last.status != http.StatusCreated || charges != 2 {
-		t.Errorf("retry with the same key after the 503: answers %v, charges %v; want 201 and 2 charges (the warm-up's and this one: the request never ran before)", answers, charges)
+	if between {
+		observed(t, "claim delayed 3s (%d sent, %d delivered late), another request claimed and released meanwhile (%v): 503, then retries answered %v; charges %v", delayed, delivered, other, answers, charges)
+	} else {
+		observed(t, "claim delayed 3s (%d sent, %d delivered late), release first: 503, then retries answered %v; charges %v", delayed, delivered, answers, charges)
+	}
+	if last.status != http.StatusCreated || len(answers) != 1 || charges != 2 {
+		t.Errorf("retry with the same key after the 503: answers %v, charges %v; want 201 at once and 2 charges (the warm-up's and this one: the request never ran before)", answers, charges)
 	}
 }
