@@ -7,15 +7,15 @@ import (
 )
 
 // Key addresses one record: the caller's scope and the idempotency key, both
-// already hashed by the caller (hex digests), so that a client can neither
-// read another scope's records nor smuggle bytes such as Redis hash-tag braces
-// into a storage key.
+// already hashed by the caller (the middleware: base64url of 128-bit SHA-256
+// prefixes), so that a client can neither read another scope's records nor
+// smuggle bytes such as Redis hash-tag braces into a storage key.
 type Key struct {
 	Scope string // hash of the caller's scope value
 	ID    string // hash of the Idempotency-Key value
 }
 
-// maxKeyPart bounds each part of a Key; hex SHA-256 is 64 bytes.
+// maxKeyPart bounds each part of a Key: room for any hash a caller uses.
 const maxKeyPart = 128
 
 // Validate reports ErrInvalidKey unless both parts are 1–128 bytes of
@@ -100,7 +100,9 @@ type Record struct {
 	State       State
 	Fingerprint Fingerprint
 	// Owner is the owner token of the claim that created or took over the
-	// record.
+	// record (IN_PROGRESS only: a finished record keeps no owner, since no
+	// owner may act on it any more, and a record kept for a day should not
+	// carry what it no longer needs).
 	Owner string
 	// Version is the fencing token of that claim: it grows with every claim
 	// of the same key (including takeovers), so an upstream that remembers

@@ -75,6 +75,7 @@ func (s *Store) Finish(_ context.Context, req store.FinishRequest) error {
 	r.size = size
 	s.bytes += size
 	r.leaseUntil = time.Time{}
+	r.owner = "" // a finished record has no owner (store.Record.Owner)
 	s.expireAt(r, now.Add(req.TTL))
 	r.finishedAt = now
 	s.finished.append(r)

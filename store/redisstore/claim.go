@@ -113,9 +113,12 @@ func parseClaim(v []any, maxResponse int) (store.ClaimResult, error) {
 		Status:     int(n[4]),
 	}
 	if res.Outcome == store.Replay {
-		raw, ok := v[5].(string)
-		if !ok {
+		if v[5] == nil {
 			return store.ClaimResult{}, fmt.Errorf("replay without a stored response")
+		}
+		raw, err := joinChunks(v[5])
+		if err != nil {
+			return store.ClaimResult{}, err
 		}
 		resp, err := decodeResponse(raw, maxResponse)
 		if err != nil {

@@ -20,14 +20,21 @@
 //
 //	s  state: 1 IN_PROGRESS, 2 COMPLETED, 3 FAILED, 4 released or deleted (tombstone)
 //	f  fingerprint, 32 raw bytes
-//	o  owner token
+//	o  owner token (IN_PROGRESS, and a release's tombstone)
 //	v  version (fencing token)
 //	l  lease deadline, ms (IN_PROGRESS only)
 //	e  logical expiry, ms
 //	c  upstream status (finished only)
-//	r  encoded response (COMPLETED and replayable only; see below)
-//	t  1 when the claim took over an abandoned record
+//	r  encoded response, or its first chunk (COMPLETED and replayable only; see below)
+//	r1, r2, ...  its further chunks, and k their count, when it is chunked
+//	t  1 when the claim took over an abandoned record (IN_PROGRESS only)
 //	n  nonce of the Finish, Release or Delete call that ended the claim
+//
+// A finished record keeps only what is read of it later, and a response of
+// up to 2 KiB is kept in 64-byte chunks: every value then fits Redis's
+// compact listpack encoding (hash-max-listpack-value, 64 by default), so a
+// completed record with a small response takes about 360 bytes (MEMORY
+// USAGE) where one long value would turn it into a hashtable of some 900.
 //
 // # One script per operation
 //

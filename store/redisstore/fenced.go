@@ -43,14 +43,14 @@ func (s *Store) Finish(ctx context.Context, req store.FinishRequest) error {
 	if err != nil {
 		return err
 	}
-	var resp []byte // empty: nothing to replay
-	// Larger than MaxResponseSize: completed, not replayable, as a replay
-	// would refuse to decode it.
+	args := make([]any, 6, 6+maxChunks)
+	args[0], args[1], args[2], args[3], args[4], args[5] = req.Owner, int(req.State), req.Status, ttl, nonce(), s.offset()
+	// Larger than MaxResponseSize: completed, not replayable (no chunk), as
+	// a replay would refuse to decode it.
 	if req.State == store.Completed && req.Response != nil && payloadLen(req.Response) <= s.maxResponse {
-		resp = encodeResponse(req.Response, s.compressMin)
+		args = appendChunks(args, encodeResponse(req.Response, s.compressMin))
 	}
-	ok, err := finishScript.Run(ctx, s.client, []string{s.redisKey(req.Key)},
-		req.Owner, int(req.State), req.Status, ttl, resp, nonce(), s.offset()).Bool()
+	ok, err := finishScript.Run(ctx, s.client, []string{s.redisKey(req.Key)}, args...).Bool()
 	return fenced("finish", req.Key, ok, err)
 }
 

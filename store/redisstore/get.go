@@ -78,7 +78,11 @@ func parseRecord(v []any, maxResponse int) (store.Record, error) {
 		rec.LeaseUntil = time.UnixMilli(n[4])
 	}
 	if len(v) == 8 && v[7] != nil {
-		resp, err := decodeResponse(str(7), maxResponse)
+		raw, err := joinChunks(v[7])
+		if err != nil {
+			return store.Record{}, err
+		}
+		resp, err := decodeResponse(raw, maxResponse)
 		if err != nil {
 			return store.Record{}, err
 		}

@@ -35,6 +35,33 @@ func claimCases() []testCase {
 			e.claimWant(t, request(key, "A", newOwner()), store.Claimed)
 		}},
 		{"ReplaySampleResponse", replayCase(sampleResponse())},
+		{"ReplayBodySizes", func(t *testing.T, e *env) {
+			// Around the sizes a backend may split a stored response at
+			// (Redis: 64-byte chunks, up to 2 KiB).
+			for _, n := range []int{1, 40, 63, 64, 65, 127, 128, 129, 1000, 2000, 2047, 2048, 2049, 4096, 70 << 10} {
+				body := make([]byte, n)
+				for i := range body {
+					body[i] = byte(i*7 + n)
+				}
+				replayCase(&store.Response{Status: http.StatusCreated, Header: http.Header{"Location": {"/orders/1"}}, Body: body})(t, e)
+			}
+		}},
+		{"ReclaimedExpiredRecordKeepsNothingOfTheOld", func(t *testing.T, e *env) {
+			// A key whose record expired is claimed again: nothing of the
+			// old record (a large response, its status) may come back with
+			// the new one's smaller response.
+			key := newKey()
+			old := &store.Response{Status: http.StatusCreated, Body: make([]byte, 1500)}
+			e.completed(t, key, old)
+			e.advance(ttl + past)
+			owner, _ := e.claimed(t, key)
+			small := &store.Response{Status: http.StatusOK, Body: []byte("new")}
+			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: small.Status, Response: small, TTL: ttl})
+			res := e.claimWant(t, request(key, "A", newOwner()), store.Replay)
+			if d := diffResponse(res.Response, small); d != "" {
+				t.Errorf("replay after a reclaim: %s", d)
+			}
+		}},
 		{"ReplayEmptyBody", replayCase(&store.Response{Status: http.StatusOK, Header: http.Header{"Content-Length": {"0"}}, Body: []byte{}})},
 		{"ReplayNilBodyNilHeader", replayCase(&store.Response{Status: http.StatusNoContent})},
 		{"ReplayRedirect", replayCase(&store.Response{Status: http.StatusSeeOther, Header: http.Header{"Location": {"/orders/1"}}})},

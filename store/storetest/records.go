@@ -40,7 +40,7 @@ func recordCases() []testCase {
 			finishTTL := 2 * ttl
 			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: resp.Status, Response: resp, TTL: finishTTL})
 			rec := e.get(t, key)
-			want := store.Record{State: store.Completed, Fingerprint: fingerprint("A"), Owner: owner, Version: version,
+			want := store.Record{State: store.Completed, Fingerprint: fingerprint("A"), Version: version,
 				ExpiresAt: rec.ExpiresAt, Status: resp.Status, Response: resp}
 			if d := diffRecord(rec, want); d != "" {
 				t.Errorf("Get: %s", d)
@@ -56,7 +56,7 @@ func recordCases() []testCase {
 			owner, version := e.claimed(t, key)
 			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusOK, TTL: ttl})
 			rec := e.get(t, key)
-			want := store.Record{State: store.Completed, Fingerprint: fingerprint("A"), Owner: owner, Version: version,
+			want := store.Record{State: store.Completed, Fingerprint: fingerprint("A"), Version: version,
 				ExpiresAt: rec.ExpiresAt, Status: http.StatusOK}
 			if d := diffRecord(rec, want); d != "" {
 				t.Errorf("Get: %s", d)
@@ -67,7 +67,7 @@ func recordCases() []testCase {
 			owner, version := e.claimed(t, key)
 			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Failed, Status: http.StatusPaymentRequired, TTL: ttl})
 			rec := e.get(t, key)
-			want := store.Record{State: store.Failed, Fingerprint: fingerprint("A"), Owner: owner, Version: version,
+			want := store.Record{State: store.Failed, Fingerprint: fingerprint("A"), Version: version,
 				ExpiresAt: rec.ExpiresAt, Status: http.StatusPaymentRequired}
 			if d := diffRecord(rec, want); d != "" {
 				t.Errorf("Get: %s", d)

@@ -14,7 +14,8 @@
 -- expires_in_ms, server_ms}: outcome 1 claimed, 2 replay, 3 busy, 4 not
 -- replayable, 5 previously failed, 6 mismatch, 7 abandoned, 8 late (run
 -- after not-after: nothing read, nothing written); response is the encoded
--- response (replay only) or nil; expires_in_ms is how long the record is
+-- response (replay only) or nil, as one string or, when finish.lua stored it
+-- in chunks, the array of its chunks in order; expires_in_ms is how long the record is
 -- kept from now (replay only, else 0); server_ms is the server's own clock,
 -- from which the store estimates it.
 --
@@ -39,7 +40,7 @@ if not_after > 0 and server_ms > not_after then
   return {8, 0, 0, 0, 0, false, 0, server_ms}
 end
 
-local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't')
+local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't', 'k')
 local state, expires = tonumber(r[1]), tonumber(r[6])
 local version = tonumber(r[4]) or 0
 
@@ -58,7 +59,16 @@ local function claim(took)
   -- take the claim (RELIABILITY.md D2). Written this way, an OOM Redis
   -- refuses the claim and the request gets 503, not a run.
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
-  redis.call('HDEL', key, 'c', 'r', 'n')
+  if state ~= nil then
+    -- A previous record (expired, released, abandoned) may have left its
+    -- status, nonce and response chunks (see finish.lua): they go. An
+    -- absent key, the common case, writes nothing more.
+    local drop = {'c', 'n', 'r', 'k'}
+    for i = 1, (tonumber(r[9]) or 1) - 1 do
+      drop[#drop + 1] = 'r' .. i
+    end
+    redis.call('HDEL', key, unpack(drop))
+  end
   redis.call('PEXPIREAT', key, e)
   return {1, v, took, 0, 0, false, 0, server_ms}
 end
@@ -107,7 +117,18 @@ if state == 1 then
 end
 local status = tonumber(r[7])
 if state == 2 then
-  local resp = redis.call('HGET', key, 'r')
+  local resp
+  local chunks = tonumber(r[9])
+  if chunks then
+    -- Stored in chunks (see finish.lua): the caller joins them.
+    local names = {'r'}
+    for i = 1, chunks - 1 do
+      names[i + 1] = 'r' .. i
+    end
+    resp = redis.call('HMGET', key, unpack(names))
+  else
+    resp = redis.call('HGET', key, 'r')
+  end
   if resp then
     return {2, 0, 0, 0, status, resp, expires - now, server_ms}
   end

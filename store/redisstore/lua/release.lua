@@ -22,7 +22,7 @@ local keep, offset = tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
 
-local r = redis.call('HMGET', key, 's', 'o', 'e', 'n', 'v')
+local r = redis.call('HMGET', key, 's', 'o', 'e', 'n', 'v', 'k')
 local state, expires = tonumber(r[1]), tonumber(r[3])
 local e = now + keep
 
@@ -32,7 +32,13 @@ local e = now + keep
 -- DEL and refusing the rest (the record gone, with no tombstone).
 local function tombstone()
   redis.call('HSET', key, 's', 4, 'o', owner, 'v', r[5] or 0, 'n', nonce, 'e', e)
-  redis.call('HDEL', key, 'f', 'l', 't', 'c', 'r')
+  -- Every other field goes, response chunks too (an expired record may
+  -- have some, see finish.lua).
+  local drop = {'f', 'l', 't', 'c', 'r', 'k'}
+  for i = 1, (tonumber(r[6]) or 1) - 1 do
+    drop[#drop + 1] = 'r' .. i
+  end
+  redis.call('HDEL', key, unpack(drop))
   redis.call('PEXPIREAT', key, e)
 end
 
