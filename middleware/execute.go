@@ -34,7 +34,7 @@ func (m *Middleware) execute(c *call, claim store.ClaimResult) {
 	rec := newRecorder(c.w, rt, pre, *bufp)
 
 	rt.metrics.inFlight.Inc()
-	stopRenewing := m.keepLease(rt, c.claim.Key, c.claim.Owner)
+	stopRenewing := m.keepLease(rt, c.claim.Key, c.claim.Owner, rec.stuckWriting)
 	stopCutting := rec.cutWhenDone(ctx, rt.policy.HandlerGrace)
 	panicked, stack := runHandler(c.next, rec, r)
 	stopCutting()

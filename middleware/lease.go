@@ -25,6 +25,10 @@ type renewer struct {
 	// Until then a live owner is renewed, even while it is stuck writing to
 	// a client that does not read.
 	until time.Time
+	// stuck reports a handler blocked writing to a client with no write
+	// deadline to end it (see recorder.stuckWriting): past until it is
+	// still alive, and renewed until it returns.
+	stuck func() bool
 
 	mu      sync.Mutex
 	stopped bool
@@ -35,8 +39,8 @@ type renewer struct {
 // keepLease starts renewing; the returned function stops it. A renewal in
 // flight when it is stopped is cancelled, not awaited: it is fenced, so it
 // cannot undo the finish that follows.
-func (m *Middleware) keepLease(rt *route, key store.Key, owner string) (stop func()) {
-	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout + rt.policy.HandlerGrace)}
+func (m *Middleware) keepLease(rt *route, key store.Key, owner string, stuck func() bool) (stop func()) {
+	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout + rt.policy.HandlerGrace), stuck: stuck}
 	r.mu.Lock()
 	r.timer = time.AfterFunc(rt.policy.Lease/3, r.renew)
 	r.mu.Unlock()
@@ -70,7 +74,11 @@ func (r *renewer) renew() {
 			return // another owner has the key; renewing cannot help
 		}
 	}
-	if time.Now().After(r.until) {
+	if time.Now().After(r.until) && r.stuck() {
+		r.m.warnNoDeadline.Do(func() {
+			r.m.log.Warn("idempotency: the response writer takes no write deadline (an outer wrapper without Unwrap?): a handler stuck writing to a client that does not read is renewed until it returns", "route", r.rt.name)
+		})
+	} else if time.Now().After(r.until) {
 		r.m.log.Warn("idempotency: handler outlived handler_timeout + handler_grace; its lease is no longer renewed", "route", r.rt.name, "key", r.key.String())
 		return
 	}

@@ -29,6 +29,8 @@ type Middleware struct {
 	releases *releaser // of the claims given up on
 	owners   *owners
 	cache    *replayCache // nil when disabled
+	// warnNoDeadline logs once that writes cannot be given a deadline.
+	warnNoDeadline sync.Once
 }
 
 // New returns a middleware over s. It validates cfg and reports every

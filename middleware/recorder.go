@@ -35,7 +35,20 @@ type recorder struct {
 	// its response was cut short then, by its context on the upstream's
 	// side and by a write deadline on the client's (see cutWhenDone).
 	cut atomic.Bool
+	// lateWrite is set when the handler wrote after cut: the response was
+	// still going out when its time was up.
+	lateWrite bool
+	// noDeadline is set when the client's writer could not take a write
+	// deadline (an outer wrapper without Unwrap): then nothing bounds a
+	// write to a client that does not read. writing is set while a write
+	// to the client is under way.
+	noDeadline, writing atomic.Bool
 }
+
+// stuckWriting reports whether the handler is blocked writing to the client
+// with no deadline to end it: it is alive, and its lease must be renewed
+// until it returns.
+func (r *recorder) stuckWriting() bool { return r.noDeadline.Load() && r.writing.Load() }
 
 func newRecorder(w http.ResponseWriter, rt *route, pre http.Header, buf []byte) *recorder {
 	return &recorder{w: w, rt: rt, max: rt.policy.MaxResponseBody, pre: pre, body: buf[:0]}
@@ -65,8 +78,13 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
+	if r.cut.Load() {
+		r.lateWrite = true
+	}
 	if r.clientErr == nil {
+		r.writing.Store(true)
 		n, err := r.w.Write(p)
+		r.writing.Store(false)
 		if errors.Is(err, http.ErrContentLength) || errors.Is(err, http.ErrBodyNotAllowed) || errors.Is(err, http.ErrHijacked) {
 			// net/http refused these bytes whatever the client does: they
 			// were not sent, so they are not captured either, and the
@@ -102,7 +120,9 @@ func (r *recorder) FlushError() error {
 	if r.clientErr != nil {
 		return nil
 	}
+	r.writing.Store(true)
 	err := http.NewResponseController(r.w).Flush()
+	r.writing.Store(false)
 	if errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
@@ -137,9 +157,11 @@ func (r *recorder) cutWhenDone(ctx context.Context, grace time.Duration) (stop f
 	stopAfter := context.AfterFunc(ctx, func() {
 		defer close(fired)
 		r.cut.Store(true)
-		// ErrNotSupported from a writer without deadlines: the handler's
-		// context is then the only bound, as before.
-		_ = http.NewResponseController(r.w).SetWriteDeadline(time.Now().Add(grace))
+		if err := http.NewResponseController(r.w).SetWriteDeadline(time.Now().Add(grace)); err != nil {
+			// ErrNotSupported, from a writer without deadlines: the
+			// handler's context is then the only bound (see noDeadline).
+			r.noDeadline.Store(true)
+		}
 	})
 	return func() {
 		if !stopAfter() {
@@ -160,7 +182,11 @@ func (r *recorder) response(method string) (status int, replayable bool) {
 		r.WriteHeader(http.StatusOK)
 	}
 	h := r.w.Header()
-	if r.spoiled || r.cut.Load() || hasTrailers(h) {
+	// Cut while it was still being written: the handler's upstream side
+	// ended then too, so what was captured is not known to be whole. A
+	// handler done writing before its time (returning a moment after) is
+	// not.
+	if r.spoiled || r.cut.Load() && (r.lateWrite || r.clientErr != nil) || hasTrailers(h) {
 		return r.status, false
 	}
 	// A declared length the body does not match was cut off (or padded) on

@@ -120,7 +120,7 @@ func (s scopeSource) String() string {
 // missing says what a request without a caller lacks, for the 400.
 func (s scopeSource) missing() string {
 	if s.kind == scopeHeader {
-		return "it has no " + s.header + " header"
+		return "it has no " + s.header + " header naming one"
 	}
 	return "its body has no value at the JSON pointer " + strings.TrimPrefix(s.String(), "json:")
 }

@@ -25,7 +25,11 @@ func TestNormalizeScopeHeader(t *testing.T) {
 		{"surrounding space", "Authorization", []string{"  Bearer t0k \t"}, "Bearer t0k"},
 		{"credentials keep their case", "Authorization", []string{"bearer T0K"}, "Bearer T0K"},
 		{"basic", "Authorization", []string{"basic dXNlcjpwYXNz"}, "Basic dXNlcjpwYXNz"},
-		{"scheme alone", "Authorization", []string{"NEGOTIATE"}, "Negotiate"},
+		{"scheme alone", "Authorization", []string{"NEGOTIATE"}, ""},
+		{"scheme and no token", "Authorization", []string{"Bearer "}, ""},
+		{"registered spelling kept", "Authorization", []string{"dpop t0k"}, "DPoP t0k"},
+		{"registered spelling, upper case", "Authorization", []string{"AWS4-HMAC-SHA256 Credential=x"}, "AWS4-HMAC-SHA256 Credential=x"},
+		{"unregistered scheme lower-cased", "Authorization", []string{"MyScheme t"}, "myscheme t"},
 		{"proxy credentials", "Proxy-Authorization", []string{"bearer  p"}, "Bearer p"},
 		{"blank", "Authorization", []string{"   "}, ""},
 		{"absent", "Authorization", nil, ""},
@@ -73,8 +77,9 @@ func TestAnonymousCallers(t *testing.T) {
 		body   string
 		detail string
 	}{
-		{"no Authorization header", Policy{}, anonymous, body1, "it has no Authorization header"},
-		{"a blank one", Policy{}, http.Header{"Authorization": {" "}}, body1, "it has no Authorization header"},
+		{"no Authorization header", Policy{}, anonymous, body1, "it has no Authorization header naming one"},
+		{"a blank one", Policy{}, http.Header{"Authorization": {" "}}, body1, "it has no Authorization header naming one"},
+		{"a scheme without a token", Policy{}, http.Header{"Authorization": {"Bearer "}}, body1, "it has no Authorization header naming one"},
 		{"no JSON field", Policy{Scope: "json:/customer_id"}, nil, `{"lines":[]}`, "its body has no value at the JSON pointer /customer_id"},
 		{"a null one", Policy{Scope: "json:/customer_id"}, nil, `{"customer_id":null}`, "its body has no value at the JSON pointer /customer_id"},
 	} {
