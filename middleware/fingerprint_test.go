@@ -43,8 +43,7 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 		if mode == BodyJSON {
 			doc, _ = decodeJSON([]byte(rq.body))
 		}
-		path, _ := requestPath(r)
-		return fingerprint(r, path, []string{"X-Tenant"}, []byte(rq.body), doc)
+		return fingerprint(r, requestPath(r).norm, []string{"X-Tenant"}, []byte(rq.body), doc)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

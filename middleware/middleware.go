@@ -102,10 +102,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if _, ok := r.Header[m.fencing]; ok {
 			r.Header.Del(m.fencing)
 		}
-		path, lenient := requestPath(r)
+		path := requestPath(r)
 		for _, rt := range m.routes {
-			if rt.matches(r.Method, path, lenient) {
-				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now(), path: rt.fingerprintPath(path, lenient)})
+			if rt.matches(r.Method, path) {
+				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now(), path: rt.fingerprintPath(path)})
 				return
 			}
 		}

@@ -12,18 +12,54 @@ import (
 // /%6Frders all reach the same handler there, and a route that matched only
 // "/orders" would let each of them through unprotected.
 
-// requestPath returns the request's path normalised for matching and
-// fingerprinting (see normalizePath), and, when it differs, its lenient
-// form: every escape decoded (so %2F is a slash) and ";params" dropped, for
-// the upstreams that read paths that way. Covered means matched by either.
-func requestPath(r *http.Request) (path, lenient string) {
+// reqPath is a request's path in the forms routes match.
+type reqPath struct {
+	// norm is the path normalised (see normalizePath): what routes match
+	// and requests are fingerprinted by.
+	norm string
+	// lenient is norm as looser upstreams read it: every escape decoded (so
+	// %2F is a slash), backslashes as slashes (IIS, some Node routers),
+	// ";params" dropped (servlet containers), trailing spaces trimmed. The
+	// same resource: fingerprinted in this form when only it matches.
+	lenient string
+	// format is lenient without a format suffix on its last segment
+	// ("/orders.json" is /orders in Rails and older Spring). Perhaps
+	// another representation: matched, but fingerprinted as norm, so a key
+	// reused across the spellings is 422, never the other's replay.
+	format string
+}
+
+// requestPath returns the forms of r's path. Covered means matched by any;
+// for nearly every request they are one string, and nothing is allocated.
+func requestPath(r *http.Request) reqPath {
 	escaped := r.URL.EscapedPath()
-	path = normalizePath(escaped)
-	lenient = path
-	if strings.ContainsAny(escaped, "%;") {
-		lenient = normalizePath(stripParams(unescapeAll(escaped)))
+	p := reqPath{norm: normalizePath(escaped)}
+	p.lenient, p.format = p.norm, p.norm
+	if strings.ContainsAny(escaped, "%;\\") {
+		decoded := strings.ReplaceAll(unescapeAll(escaped), "\\", "/")
+		p.lenient = normalizePath(strings.TrimRight(stripParams(decoded), " \t"))
+		p.format = p.lenient
 	}
-	return path, lenient
+	if strings.IndexByte(p.lenient, '.') >= 0 {
+		p.format = dropFormat(p.lenient)
+	}
+	return p
+}
+
+// dropFormat drops a format suffix, a dot and 1-8 letters or digits, from
+// the last segment of a normalised path.
+func dropFormat(p string) string {
+	last := p[strings.LastIndexByte(p, '/')+1:]
+	dot := strings.LastIndexByte(last, '.')
+	if dot <= 0 || len(last)-dot-1 < 1 || len(last)-dot-1 > 8 {
+		return p
+	}
+	for _, c := range []byte(last[dot+1:]) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return p
+		}
+	}
+	return p[:len(p)-len(last)+dot]
 }
 
 // normalizePath applies RFC 3986's syntax-based normalisation to an escaped

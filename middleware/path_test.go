@@ -57,12 +57,12 @@ func FuzzNormalizePath(f *testing.F) {
 				t.Fatalf("normalizePath(%q) = %q keeps a dot segment", p, n)
 			}
 		}
-		_, _ = requestPathOf(p)
+		_ = requestPathOf(p)
 	})
 }
 
 // requestPathOf is requestPath for a raw path, for the fuzzer.
-func requestPathOf(p string) (string, string) {
+func requestPathOf(p string) reqPath {
 	r := httptestRequest("")
 	r.URL.RawPath, r.URL.Path = p, unescapeAll(p)
 	return requestPath(r)
@@ -101,5 +101,27 @@ func TestPathParametersKeepTheirCase(t *testing.T) {
 	}
 	if w := e.do(request{path: "/orders/abc/cancel", key: "k", body: body1}); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("/orders/abc/cancel with ABC's key: %d, want 422 key-reused", w.Code)
+	}
+}
+
+// TestFormatSuffixIsCoveredButAnotherRequest: /orders.json reaches
+// /orders's handler in Rails, so it is covered; but it may be another
+// representation, so /orders's key on it is 422, not /orders's replay.
+func TestFormatSuffixIsCoveredButAnotherRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{Routes: []Route{{Name: "orders", Path: "/orders", Policy: Policy{Key: KeyRequired}}}}, nil)
+	if w := e.do(request{path: "/orders.json", body: body1}); w.Code != http.StatusBadRequest {
+		t.Errorf("/orders.json without a key: %d, want 400 missing-key (covered)", w.Code)
+	}
+	e.do(request{path: "/orders", key: "k", body: body1})
+	if w := e.do(request{path: "/orders.json", key: "k", body: body1}); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("/orders.json with /orders's key: %d, want 422", w.Code)
+	}
+	first := e.do(request{path: "/orders.json", key: "j", body: body1})
+	if w := e.do(request{path: "/orders.json", key: "j", body: body1}); w.Header().Get("Idempotent-Replayed") != "true" || w.Body.String() != first.Body.String() {
+		t.Errorf("/orders.json retried: %d, want its replay", w.Code)
+	}
+	if n := e.calls.Load(); n != 2 {
+		t.Errorf("handler ran %d times, want 2", n)
 	}
 }

@@ -80,7 +80,7 @@ func newRoute(r Route, configured, parent Policy, index int, reported map[fieldE
 // matches reports whether the route covers a request: its method, and its
 // path normalised or in its lenient form (see requestPath). It allocates
 // nothing, since every request of the server goes through it.
-func (rt *route) matches(method, path, lenient string) bool {
+func (rt *route) matches(method string, p reqPath) bool {
 	covered := false
 	for _, m := range rt.methods {
 		if method == m {
@@ -88,7 +88,7 @@ func (rt *route) matches(method, path, lenient string) bool {
 			break
 		}
 	}
-	return covered && (rt.matchPath(path) || lenient != path && rt.matchPath(lenient))
+	return covered && (rt.matchPath(p.norm) || p.lenient != p.norm && rt.matchPath(p.lenient) || p.format != p.lenient && rt.matchPath(p.format))
 }
 
 func (rt *route) matchPath(path string) bool {
@@ -131,12 +131,18 @@ func (rt *route) equal(got, want string) bool {
 func isParam(seg string) bool { return len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' }
 
 // fingerprintPath is the path a covered request is fingerprinted by: the
-// normalised form the route matched, with the route's own spelling of
-// what it matched case-insensitively, so /Orders and /orders are one
-// request while /orders/ABC and /orders/abc stay two.
-func (rt *route) fingerprintPath(path, lenient string) string {
-	if !rt.matchPath(path) {
-		path = lenient
+// form that matched (norm, else lenient; see reqPath), with the route's own
+// spelling of what it matched case-insensitively, so /Orders and /orders
+// are one request while /orders/ABC and /orders/abc stay two. A path only
+// its format form matched (/orders.json) is fingerprinted as norm.
+func (rt *route) fingerprintPath(p reqPath) string {
+	path := p.norm
+	switch {
+	case rt.matchPath(p.norm):
+	case rt.matchPath(p.lenient):
+		path = p.lenient
+	default:
+		return p.norm
 	}
 	if rt.caseSensitive {
 		return path

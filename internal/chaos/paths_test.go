@@ -23,7 +23,7 @@ func TestPathVariantsAreCovered(t *testing.T) {
 	t.Parallel()
 	up := startCountingUpstream(t, nil)
 	p := startProxy(t, proxyConfig{Upstream: up.url, Routes: lenientRoute})
-	variants := []string{"/orders/", "/Orders", "/ORDERS/", "/./orders", "//orders", "/x/../orders", "/%6Frders", "/orders;jsessionid=1", "/orders%2F"}
+	variants := []string{"/orders/", "/Orders", "/ORDERS/", "/./orders", "//orders", "/x/../orders", "/%6Frders", "/orders;jsessionid=1", "/orders%2F", "/orders%20", "/orders\\"}
 
 	refused := map[int]int{}
 	for _, v := range variants {
@@ -51,6 +51,14 @@ func TestPathVariantsAreCovered(t *testing.T) {
 	if n := up.ran(key); n != 1 {
 		t.Errorf("the upstream ran the key %d times, want 1", n)
 	}
-	observed(t, "%d spellings of /orders without a key: %v, upstream runs 0; with one key: first %v, then %d/%d replayed; upstream runs %d",
+	// A format suffix is covered too, but is another request: 422 with
+	// /orders's key, never a second run.
+	if r := send(t, http.MethodPost, p.url+"/orders.json", "", "order"); r.status != http.StatusBadRequest {
+		t.Errorf("POST /orders.json without a key: %v, want 400 missing-key", r)
+	}
+	if r := send(t, http.MethodPost, p.url+"/orders.json", key, "order"); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("POST /orders.json with /orders's key: %v, want 422", r)
+	}
+	observed(t, "%d spellings of /orders without a key: %v, upstream runs 0; with one key: first %v, then %d/%d replayed; /orders.json: 400 without a key, 422 with /orders's; upstream runs %d",
 		len(variants), refused, first, replays, len(variants), up.ran(key))
 }
