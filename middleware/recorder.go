@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -71,6 +72,7 @@ func (r *recorder) WriteHeader(code int) {
 	if code == http.StatusSwitchingProtocols {
 		r.spoiled = true // the rest is another protocol
 	}
+	r.presize()
 	r.w.WriteHeader(code)
 }
 
@@ -106,6 +108,22 @@ func (r *recorder) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// presize sizes the capture for a declared Content-Length up to max, so a
+// large response is captured with one allocation instead of a doubling
+// series of them. A length the handler then does not write costs only
+// the allocation: the response is marked not replayable by response.
+func (r *recorder) presize() {
+	cl := r.w.Header().Get("Content-Length")
+	if cl == "" || r.spoiled {
+		return
+	}
+	n, err := strconv.ParseInt(cl, 10, 64)
+	if err != nil || n <= int64(cap(r.body)) || n > r.max {
+		return
+	}
+	r.body = slices.Grow(r.body, int(n))
 }
 
 // Flush keeps streaming handlers streaming; a client that is gone is

@@ -75,7 +75,7 @@ func encodeResponse(r *store.Response, compressMin int) []byte {
 	b = append(b, r.Body...)
 
 	payload := b[1:]
-	if compressMin <= 0 || len(payload) < compressMin {
+	if compressMin <= 0 || len(payload) < compressMin || !compressible(payload) {
 		return b
 	}
 	c := make([]byte, 1, 1+s2.MaxEncodedLen(len(payload)))
@@ -86,6 +86,23 @@ func encodeResponse(r *store.Response, compressMin int) []byte {
 	}
 	return c
 }
+
+// compressible reports whether a large payload is worth compressing,
+// judged by a sample from its middle (past the headers): compressing 1 MiB
+// of an image or a zip costs more than a millisecond only to be thrown
+// away. Small payloads are just compressed; the attempt is the test.
+func compressible(payload []byte) bool {
+	if len(payload) < 4*sampleLen {
+		return true
+	}
+	mid := len(payload) / 2
+	sample := payload[mid-sampleLen/2 : mid+sampleLen/2]
+	return len(s2.Encode(make([]byte, s2.MaxEncodedLen(sampleLen)), sample)) <= sampleLen-sampleLen/8
+}
+
+// sampleLen is the sample compressible compresses: large enough for S2 to
+// find a text's repetitions, small enough to cost a few microseconds.
+const sampleLen = 8 << 10
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

@@ -163,3 +163,24 @@ func FuzzCodec(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncodeResponse: a 1 MiB response, compressible and not. The
+// incompressible one is judged by a sample and stored raw without
+// compressing the whole of it first.
+func BenchmarkEncodeResponse(b *testing.B) {
+	random := make([]byte, 1<<20)
+	_, _ = rand.Read(random)
+	json := []byte(strings.Repeat(`{"order_id":"8e03978e","total":"12.50"},`, (1<<20)/40))
+	for _, bc := range []struct {
+		name string
+		body []byte
+	}{{"Random1MiB", random}, {"JSON1MiB", json}} {
+		b.Run(bc.name, func(b *testing.B) {
+			resp := &store.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: bc.body}
+			b.SetBytes(int64(len(bc.body)))
+			for b.Loop() {
+				redisstore.EncodeResponse(resp, redisstore.DefaultCompressMinSize)
+			}
+		})
+	}
+}
