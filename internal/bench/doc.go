@@ -30,8 +30,5 @@
 // Profile runs the profiling build (IdemHandler: the same middleware,
 // ReverseProxy and Redis store, wired in-process with net/http/pprof, since
 // the product binary has no pprof) under the same loads and saves CPU and
-// allocation profiles. Experiments switch what-if changes on in that build
-// (a replay cache, batched scripts, a proxy buffer pool, full duplex), to
-// measure a product change's gain before anyone makes it; BENCHMARKS.md
-// quotes them.
+// allocation profiles.
 package bench

@@ -102,7 +102,7 @@ func startEnv(dir string, o Options) (_ *env, err error) {
 	if e.upstream, err = startBench(o.Self, "upstream"); err != nil {
 		return nil, err
 	}
-	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL, "-experiments", o.Experiments); err != nil {
+	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL); err != nil {
 		return nil, err
 	}
 	if e.idem, err = e.startIdem(o); err != nil {
@@ -111,13 +111,8 @@ func startEnv(dir string, o Options) (_ *env, err error) {
 	return e, nil
 }
 
-// startIdem starts the idemproxy under test: the binary, or with
-// o.Experiments set the profiling build with those switches.
+// startIdem starts the idemproxy binary under test.
 func (e *env) startIdem(o Options) (*server, error) {
-	if o.Experiments != "" {
-		return startBench(o.Self, "idem", "-config", e.config, "-upstream", e.upstream.URL, "-redis", e.redis.URL(),
-			"-admin", "127.0.0.1:0", "-experiments", o.Experiments)
-	}
 	return startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.redis.URL())
 }
 

@@ -1,14 +1,12 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -28,11 +26,6 @@ type Options struct {
 	BigDuration time.Duration
 	// Progress receives a line per run. Default: io.Discard.
 	Progress io.Writer
-	// Experiments, when set, replaces the idemproxy binary by the profiling
-	// build with these what-if switches (a comma-separated list for
-	// ParseExperiments; "none" for the build as the product wires it),
-	// and gives the plain proxy the bufferpool one when listed.
-	Experiments string
 }
 
 // Defaults of Options: 3 rounds × 6 targets × 5 s loaded, 3 × 5 × 2 s
@@ -47,9 +40,6 @@ const (
 )
 
 func (o *Options) defaults() {
-	if o.Experiments == "none" {
-		o.Experiments = ","
-	}
 	setDefault(&o.Conns, DefaultConns)
 	setDefault(&o.Rounds, DefaultRounds)
 	setDefault(&o.Duration, DefaultDuration)
@@ -143,9 +133,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer e.stop()
 	rep.Machine.Redis, rep.Machine.Wrk = e.redis.Version, e.wrk.Version
 	rep.Machine.Idemproxy, rep.Machine.Commit = versionOf(o.Idemproxy), gitDescribe()
-	if o.Experiments != "" {
-		rep.Machine.Idemproxy = "profiling build (idembench idem), experiments: " + cmp.Or(strings.Trim(o.Experiments, ","), "none")
-	}
 	run := rand.Text()[:8] // keys of this run only
 	progress := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
 
