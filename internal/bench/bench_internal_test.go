@@ -86,18 +86,25 @@ func TestUpstream(t *testing.T) {
 		wantStatus int
 		wantBody   *regexp.Regexp
 		wantLen    int
+		// wantAtLeast is the least time the answer may take.
+		wantAtLeast time.Duration
 	}{
 		{name: "order", path: "/orders", wantStatus: http.StatusCreated, wantBody: regexp.MustCompile(`^\{"order_id":"[0-9a-f]+","customer_id":"c-1","total":"25.00"\}$`)},
 		{name: "order, json route", path: "/orders-json", wantStatus: http.StatusCreated, wantBody: regexp.MustCompile(`^\{"order_id"`)},
+		{name: "order, slow route", path: "/slow-orders", wantStatus: http.StatusCreated, wantBody: regexp.MustCompile(`^\{"order_id"`), wantAtLeast: SlowDelay},
 		{name: "blob", path: "/blob?size=1000", wantStatus: http.StatusCreated, wantLen: 1000},
 		{name: "blob too large", path: "/blob?size=9999999999", wantStatus: http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			start := time.Now()
 			resp, err := http.Post(srv.URL+tc.path, "application/json", strings.NewReader(OrderBody))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if took := time.Since(start); took < tc.wantAtLeast {
+				t.Errorf("answered in %v, want at least %v", took, tc.wantAtLeast)
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
