@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.IntVar(&o.Rounds, "rounds", bench.DefaultRounds, "interleaved rounds")
 		fs.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "each loaded run")
 		fs.DurationVar(&o.Unloaded, "unloaded", bench.DefaultUnloaded, "each 1-connection run")
+		fs.IntVar(&o.SlowConns, "slow-conns", bench.DefaultSlowConns, "wrk connections of the 2 ms upstream rows")
 		fs.IntVar(&o.BigConns, "big-conns", bench.DefaultBigConns, "connections of the 1 MiB-body runs")
 		fs.DurationVar(&o.BigDuration, "big-duration", bench.DefaultBigDuration, "each 1 MiB-body run")
 		if err := fs.Parse(args); err != nil {
