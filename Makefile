@@ -30,9 +30,11 @@ e2e:
 docker:
 	docker build -t idemproxy .
 
-# The benchmark of BENCHMARKS.md (about 3 minutes): redis-server, a trivial
-# upstream, a plain reverse proxy and idemproxy, driven by wrk (apt-get
-# install wrk); prints the table BENCHMARKS.md quotes. BENCHFLAGS passes
+# The benchmark of BENCHMARKS.md (about 3.5 minutes): redis-server, a
+# 3-master Redis Cluster (redis-cli creates it), a trivial upstream, a plain
+# reverse proxy and idemproxy, driven by wrk (apt-get install wrk
+# redis-tools); prints the summary against the targets, then the tables
+# BENCHMARKS.md quotes. BENCHFLAGS passes
 # flags to idembench (e.g. BENCHFLAGS='-rounds 5').
 .PHONY: bench
 bench:

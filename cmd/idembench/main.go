@@ -47,17 +47,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.IntVar(&o.Rounds, "rounds", bench.DefaultRounds, "interleaved rounds")
 		fs.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "each loaded run")
 		fs.DurationVar(&o.Unloaded, "unloaded", bench.DefaultUnloaded, "each 1-connection run")
+		fs.IntVar(&o.SlowConns, "slow-conns", bench.DefaultSlowConns, "wrk connections of the 2 ms upstream rows")
 		fs.IntVar(&o.BigConns, "big-conns", bench.DefaultBigConns, "connections of the 1 MiB-body runs")
 		fs.DurationVar(&o.BigDuration, "big-duration", bench.DefaultBigDuration, "each 1 MiB-body run")
-		fs.StringVar(&o.Experiments, "experiments", "", "benchmark the profiling build with these what-if switches instead of -idemproxy: cache, batch, bufferpool, fullduplex, or none")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
 		self, err := os.Executable()
 		if err != nil {
-			return err
-		}
-		if _, err := bench.ParseExperiments(o.Experiments); err != nil && o.Experiments != "none" {
 			return err
 		}
 		o.Self, o.Progress = self, stderr
@@ -72,7 +69,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&o.Out, "out", "", "directory for the profiles (required)")
 		fs.IntVar(&o.Conns, "conns", bench.DefaultConns, "wrk connections")
 		fs.DurationVar(&o.Duration, "duration", bench.DefaultProfileDuration, "each profiled run")
-		fs.StringVar(&o.Experiments, "experiments", "", "what-if switches of the profiling build, comma-separated: cache, batch, bufferpool, fullduplex")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -96,15 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if sub == "idem" {
 			fs.StringVar(&o.Redis, "redis", "", "Redis URL (beats the file)")
 		}
-		var experiments string
-		if sub != "upstream" {
-			fs.StringVar(&experiments, "experiments", "", "what-if switches, comma-separated: cache, batch, bufferpool, fullduplex (plain: bufferpool, fullduplex)")
-		}
 		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		var err error
-		if o.Experiments, err = bench.ParseExperiments(experiments); err != nil {
 			return err
 		}
 		serve := map[string]func(context.Context, bench.ServeOptions, io.Writer) error{

@@ -18,6 +18,7 @@ import (
 
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
 	"github.com/idemproxy/idemproxy/internal/redistest"
+	"github.com/idemproxy/idemproxy/internal/upstream"
 	"github.com/idemproxy/idemproxy/middleware"
 	"github.com/idemproxy/idemproxy/store/redisstore"
 )
@@ -125,16 +126,16 @@ func BenchmarkMiddleware(b *testing.B) {
 // IdemHandler (the profiling build's wiring of what idemproxy runs), with
 // 4 requests in flight per CPU.
 func BenchmarkProxy(b *testing.B) {
-	upstream := httptest.NewServer(Upstream())
-	b.Cleanup(upstream.Close)
-	cfg := benchConfig(b, upstream.URL)
-	target, err := url.Parse(upstream.URL)
+	up := httptest.NewServer(Upstream())
+	b.Cleanup(up.Close)
+	cfg := benchConfig(b, up.URL)
+	target, err := url.Parse(up.URL)
 	if err != nil {
 		b.Fatal(err)
 	}
-	plain := httptest.NewServer(NewPlainProxy(target, cfg.Upstream, quiet))
+	plain := httptest.NewServer(upstream.FullDuplex(NewPlainProxy(target, cfg.Upstream, quiet)))
 	b.Cleanup(plain.Close)
-	h, closeStore, err := IdemHandler(b.Context(), cfg, prometheus.NewRegistry(), quiet, Experiments{})
+	h, closeStore, err := IdemHandler(b.Context(), cfg, prometheus.NewRegistry(), quiet)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func BenchmarkProxy(b *testing.B) {
 			}
 		})
 	}
-	b.Run("direct", func(b *testing.B) { run(b, upstream.URL+"/orders", func(string, int) string { return "" }) })
+	b.Run("direct", func(b *testing.B) { run(b, up.URL+"/orders", func(string, int) string { return "" }) })
 	b.Run("plain", func(b *testing.B) { run(b, plain.URL+"/orders", func(string, int) string { return "" }) })
 	for _, km := range keyModes {
 		b.Run(km.name, func(b *testing.B) { run(b, idem.URL+"/orders", km.key) })

@@ -73,17 +73,24 @@ func startIdemproxy(bin, config, upstream, redisURL string) (*server, error) {
 }
 
 // env is the benchmark's processes: redis-server, the upstream, the plain
-// proxy and idemproxy, all on loopback.
+// proxy and idemproxy, and a Redis Cluster with a second idemproxy on it,
+// all on loopback.
 type env struct {
 	dir, config string
 	redis       *Redis
-	upstream    *server
-	plain       *server
-	idem        *server
+	// redisBaseUsed is the empty server's used_memory, subtracted from the
+	// full one's for the memory per key.
+	redisBaseUsed int64
+	upstream      *server
+	plain         *server
+	idem          *server
+	// cluster and idemCluster serve the Cluster row; nil once stopped.
+	cluster     *Cluster
+	idemCluster *server
 	wrk         *Wrk
 }
 
-func startEnv(dir string, o Options) (_ *env, err error) {
+func startEnv(ctx context.Context, dir string, o Options) (_ *env, err error) {
 	e := &env{dir: dir, config: filepath.Join(dir, "config.yaml")}
 	defer func() {
 		if err != nil {
@@ -99,29 +106,35 @@ func startEnv(dir string, o Options) (_ *env, err error) {
 	if e.redis, err = StartRedis(dir); err != nil {
 		return nil, err
 	}
+	if e.redisBaseUsed, err = e.redis.UsedMemory(ctx); err != nil {
+		return nil, err
+	}
 	if e.upstream, err = startBench(o.Self, "upstream"); err != nil {
 		return nil, err
 	}
-	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL, "-experiments", o.Experiments); err != nil {
+	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL); err != nil {
 		return nil, err
 	}
 	if e.idem, err = e.startIdem(o); err != nil {
 		return nil, err
 	}
+	if e.cluster, err = StartCluster(ctx, dir); err != nil {
+		return nil, err
+	}
+	// The same binary and file; only -redis names the cluster.
+	if e.idemCluster, err = startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.cluster.URL()); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-// startIdem starts the idemproxy under test: the binary, or with
-// o.Experiments set the profiling build with those switches.
+// startIdem starts the idemproxy binary under test.
 func (e *env) startIdem(o Options) (*server, error) {
-	if o.Experiments != "" {
-		return startBench(o.Self, "idem", "-config", e.config, "-upstream", e.upstream.URL, "-redis", e.redis.URL(),
-			"-admin", "127.0.0.1:0", "-experiments", o.Experiments)
-	}
 	return startIdemproxy(o.Idemproxy, e.config, e.upstream.URL, e.redis.URL())
 }
 
 func (e *env) stop() {
+	e.stopCluster()
 	for _, p := range []*server{e.idem, e.plain, e.upstream} {
 		if p != nil {
 			p.Stop()
@@ -132,9 +145,62 @@ func (e *env) stop() {
 	}
 }
 
-// procs are the children whose CPU time the runs account for.
+// stopCluster stops the Cluster row's processes once its runs are done, so
+// that they take no memory or CPU from the 1 MiB runs.
+func (e *env) stopCluster() {
+	if e.idemCluster != nil {
+		e.idemCluster.Stop()
+		e.idemCluster = nil
+	}
+	if e.cluster != nil {
+		e.cluster.Stop()
+		e.cluster = nil
+	}
+}
+
+// procs are the running children, for alive.
 func (e *env) procs() []*Proc {
-	return []*Proc{e.idem.Proc, e.plain.Proc, e.upstream.Proc, e.redis.Proc}
+	ps := []*Proc{e.idem.Proc, e.plain.Proc, e.upstream.Proc, e.redis.Proc}
+	if e.idemCluster != nil {
+		ps = append(ps, e.idemCluster.Proc)
+	}
+	if e.cluster != nil {
+		for _, n := range e.cluster.Nodes {
+			ps = append(ps, n.Proc)
+		}
+	}
+	return ps
+}
+
+// accountedProc is a child whose CPU time a run accounts, under the
+// report's column for it (cpuColumns).
+type accountedProc struct {
+	column string
+	*Proc
+}
+
+// accounted are the children whose CPU time t's runs account: the Cluster
+// row's idemproxy and Redis are the cluster ones (its three nodes summed
+// under redis-server), every other row's the standalone ones.
+func (e *env) accounted(t target) []accountedProc {
+	ps := []accountedProc{{"plain", e.plain.Proc}, {"upstream", e.upstream.Proc}}
+	if !t.cluster {
+		return append(ps, accountedProc{"idemproxy", e.idem.Proc}, accountedProc{"redis-server", e.redis.Proc})
+	}
+	ps = append(ps, accountedProc{"idemproxy", e.idemCluster.Proc})
+	for _, n := range e.cluster.Nodes {
+		ps = append(ps, accountedProc{"redis-server", n.Proc})
+	}
+	return ps
+}
+
+// scripts reads the script counters of t's Redis: the cluster's, summed,
+// for the Cluster row.
+func (e *env) scripts(ctx context.Context, t target) (ScriptStats, error) {
+	if t.cluster {
+		return e.cluster.Scripts(ctx)
+	}
+	return e.redis.Scripts(ctx)
 }
 
 // alive reports the first child that has exited.

@@ -23,8 +23,6 @@ type ProfileOptions struct {
 	Duration time.Duration
 	// Progress receives a line per run. Default: io.Discard.
 	Progress io.Writer
-	// Experiments, as a comma-separated list, switched on in both proxies.
-	Experiments string
 }
 
 // DefaultProfileDuration is each profiled run's length; the profiles cover
@@ -43,9 +41,6 @@ func Profile(ctx context.Context, o ProfileOptions, stdout io.Writer) error {
 	setDefault(&o.Duration, DefaultProfileDuration)
 	if o.Progress == nil {
 		o.Progress = io.Discard
-	}
-	if _, err := ParseExperiments(o.Experiments); err != nil {
-		return err
 	}
 	if o.Duration < 3*time.Second {
 		return fmt.Errorf("profile: -duration %v: want at least 3s", o.Duration)
@@ -72,10 +67,10 @@ func Profile(ctx context.Context, o ProfileOptions, stdout io.Writer) error {
 	if e.upstream, err = startBench(o.Self, "upstream"); err != nil {
 		return err
 	}
-	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL, "-admin", "127.0.0.1:0", "-experiments", o.Experiments); err != nil {
+	if e.plain, err = startBench(o.Self, "plain", "-config", e.config, "-upstream", e.upstream.URL, "-admin", "127.0.0.1:0"); err != nil {
 		return err
 	}
-	if e.idem, err = startBench(o.Self, "idem", "-config", e.config, "-upstream", e.upstream.URL, "-redis", e.redis.URL(), "-admin", "127.0.0.1:0", "-experiments", o.Experiments); err != nil {
+	if e.idem, err = startBench(o.Self, "idem", "-config", e.config, "-upstream", e.upstream.URL, "-redis", e.redis.URL(), "-admin", "127.0.0.1:0"); err != nil {
 		return err
 	}
 	run := rand.Text()[:8]

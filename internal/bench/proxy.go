@@ -13,7 +13,6 @@ import (
 	"github.com/idemproxy/idemproxy/internal/proxyconfig"
 	"github.com/idemproxy/idemproxy/internal/upstream"
 	"github.com/idemproxy/idemproxy/middleware"
-	"github.com/idemproxy/idemproxy/store"
 	"github.com/idemproxy/idemproxy/store/redisstore"
 )
 
@@ -30,15 +29,19 @@ func NewPlainProxy(target *url.URL, c proxyconfig.Upstream, log *slog.Logger) *h
 	return upstream.NewProxy(target, upstream.NewTransport(c), c, log)
 }
 
-// IdemHandler wires what cmd/idemproxy wires for a Redis store: the
-// client from redisstore.NewClient, the store, the middleware with its
-// metrics on reg, around the plain proxy. It is the profiling build's
-// handler (cmd/idemproxy cannot be profiled without changing it);
-// close releases the store and the client.
-//
-// x switches experiments on (see Experiments); the zero value is the
-// product's wiring.
-func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Registerer, log *slog.Logger, x Experiments) (h http.Handler, close func(), err error) {
+// storedHeaderRoom is what cmd/idemproxy lets a stored response hold
+// beyond its body (status and headers); its own constant is unexported.
+const storedHeaderRoom = 64 << 10
+
+// IdemHandler wires what cmd/idemproxy wires for a Redis store (openRedis
+// and run): the client from redisstore.NewClient, the store with the same
+// key prefix and response size limit, the middleware with its metrics on
+// reg, around the plain proxy, the whole under upstream.FullDuplex. It is
+// the profiling build's handler (cmd/idemproxy cannot be profiled without
+// changing it), so its profiles are the product's. Only the start-up
+// server check (redisstore.CheckServerWith) is left out: it is off the
+// request path. close releases the store and the client.
+func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Registerer, log *slog.Logger) (h http.Handler, close func(), err error) {
 	if !cfg.UsesRedis() {
 		return nil, nil, fmt.Errorf("the profiling build needs Redis (-redis)")
 	}
@@ -51,34 +54,31 @@ func IdemHandler(ctx context.Context, cfg *proxyconfig.Config, reg prometheus.Re
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("redis: %w", err)
 	}
-	var sc redisstore.Client = client
-	if x.Batch {
-		sc = newBatchClient(client)
-	}
-	rs, err := redisstore.New(sc, redisstore.Config{KeyPrefix: cfg.Redis.KeyPrefix})
+	st, err := redisstore.New(client, redisstore.Config{
+		KeyPrefix:       cfg.Redis.KeyPrefix,
+		MaxResponseSize: int(max(int64(cfg.MaxResponseBody())+storedHeaderRoom, redisstore.DefaultMaxResponseSize)),
+	})
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, err
-	}
-	var st store.Store = rs
-	if x.ReplayCache {
-		st = newCacheStore(rs)
 	}
 	mc := cfg.Middleware()
 	mc.Registerer, mc.Logger = reg, log
 	mw, err := middleware.New(st, mc)
 	if err != nil {
-		_ = rs.Close()
+		_ = st.Close()
 		_ = client.Close()
 		return nil, nil, err
 	}
 	target, err := url.Parse(cfg.Upstream.URL)
 	if err != nil {
+		_ = st.Close()
+		_ = client.Close()
 		return nil, nil, err
 	}
 	proxy := NewPlainProxy(target, cfg.Upstream, log)
-	return mw.Handler(proxy), func() {
-		_ = rs.Close()
+	return upstream.FullDuplex(mw.Handler(proxy)), func() {
+		_ = st.Close()
 		_ = client.Close()
 	}, nil
 }

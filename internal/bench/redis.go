@@ -25,7 +25,11 @@ type Redis struct {
 var redisReady = regexp.MustCompile(`Ready to accept connections`)
 
 // StartRedis starts redis-server with its data directory in dir.
-func StartRedis(dir string) (*Redis, error) {
+func StartRedis(dir string) (*Redis, error) { return startRedis(dir, "redis-server", nil) }
+
+// startRedis starts a redis-server named name; extra, when set, returns
+// more arguments for each attempt (a cluster node's, with a free bus port).
+func startRedis(dir, name string, extra func() ([]string, error)) (*Redis, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found on PATH: install the Debian package redis-server")
@@ -36,9 +40,16 @@ func StartRedis(dir string) (*Redis, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, _, err := StartProc("redis-server", redisReady, nil, bin,
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--dir", dir, "--daemonize", "no", "--loglevel", "notice")
+		args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--daemonize", "no", "--loglevel", "notice"}
+		if extra != nil {
+			more, err := extra()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, more...)
+		}
+		p, _, err := StartProc(name, redisReady, nil, bin, args...)
 		if err != nil {
 			lastErr = err
 			continue
@@ -67,8 +78,18 @@ func (r *Redis) Flush(ctx context.Context) error {
 	return c.FlushAll(ctx).Err()
 }
 
-// UsedMemory is the server's used_memory_peak, in bytes.
+// UsedMemoryPeak is the server's used_memory_peak, in bytes.
 func (r *Redis) UsedMemoryPeak(ctx context.Context) (int64, error) {
+	return r.memoryInfo(ctx, "used_memory_peak")
+}
+
+// UsedMemory is the server's used_memory, in bytes.
+func (r *Redis) UsedMemory(ctx context.Context) (int64, error) {
+	return r.memoryInfo(ctx, "used_memory")
+}
+
+// memoryInfo reads one field of INFO memory.
+func (r *Redis) memoryInfo(ctx context.Context, field string) (int64, error) {
 	opts, err := redisstore.ParseURL(r.URL())
 	if err != nil {
 		return 0, err
@@ -80,11 +101,11 @@ func (r *Redis) UsedMemoryPeak(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory_peak:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.ParseInt(v, 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no used_memory_peak in INFO memory")
+	return 0, fmt.Errorf("no %s in INFO memory", field)
 }
 
 // ScriptStats are the server's counts of script runs (EVALSHA and EVAL)

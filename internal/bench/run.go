@@ -1,14 +1,13 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -23,22 +22,22 @@ type Options struct {
 	Rounds int
 	// Duration of each loaded run; Unloaded of each one-connection run.
 	Duration, Unloaded time.Duration
+	// SlowConns are the connections of the 2 ms upstream rows: few, as
+	// for a latency-bound service, so that latency, not CPU, bounds them.
+	SlowConns int
 	// BigConns and BigDuration shape the 1 MiB-body runs.
 	BigConns    int
 	BigDuration time.Duration
 	// Progress receives a line per run. Default: io.Discard.
 	Progress io.Writer
-	// Experiments, when set, replaces the idemproxy binary by the profiling
-	// build with these what-if switches (a comma-separated list for
-	// ParseExperiments; "none" for the build as the product wires it),
-	// and gives the plain proxy the bufferpool one when listed.
-	Experiments string
 }
 
-// Defaults of Options: 3 rounds × 6 targets × 5 s loaded, 3 × 5 × 2 s
-// unloaded and 3 × 3 s with 1 MiB bodies, about 2.5 minutes in all.
+// Defaults of Options: 3 rounds × (7 targets at 32 connections + 2 at 8) ×
+// 5 s loaded, 3 × 5 × 2 s unloaded and 4 × 3 s with 1 MiB bodies, about
+// 3.5 minutes in all.
 const (
 	DefaultConns       = 32
+	DefaultSlowConns   = 8
 	DefaultRounds      = 3
 	DefaultDuration    = 5 * time.Second
 	DefaultUnloaded    = 2 * time.Second
@@ -47,10 +46,8 @@ const (
 )
 
 func (o *Options) defaults() {
-	if o.Experiments == "none" {
-		o.Experiments = ","
-	}
 	setDefault(&o.Conns, DefaultConns)
+	setDefault(&o.SlowConns, DefaultSlowConns)
 	setDefault(&o.Rounds, DefaultRounds)
 	setDefault(&o.Duration, DefaultDuration)
 	setDefault(&o.Unloaded, DefaultUnloaded)
@@ -78,6 +75,9 @@ type target struct {
 	want string
 	// loadedOnly: not in the unloaded runs (an extra row, not a target).
 	loadedOnly bool
+	// cluster: the row's idemproxy is the one on the Redis Cluster, whose
+	// CPU and scripts are the cluster's.
+	cluster bool
 }
 
 // Row names; the report looks the ratios up by them.
@@ -88,6 +88,9 @@ const (
 	rowReplay  = "idemproxy replay (same key)"
 	rowPass    = "idemproxy no key (pass-through)"
 	rowJSON    = "idemproxy first request, json:/customer_id scope"
+	rowCluster = "idemproxy first request, 3-master Cluster"
+	rowSlowPln = "plain proxy, 2 ms upstream"
+	rowSlow    = "idemproxy first request, 2 ms upstream"
 	rowBigPln  = "plain proxy, 1 MiB request + 1 MiB response"
 	rowBig     = "1 MiB request + 1 MiB response, first (unique keys)"
 	rowBigRep  = "1 MiB response, replay (same key)"
@@ -108,6 +111,20 @@ var targets = []target{
 	{name: rowPass, want: "bypassed", load: func(e *env, _ string) Load { return Load{URL: e.idem.URL + "/orders", Mode: NoKey, Body: OrderBody} }},
 	{name: rowJSON, want: "executed", loadedOnly: true, load: func(e *env, run string) Load {
 		return Load{URL: e.idem.URL + "/orders-json", Mode: UniqueKey, Key: "json-" + run, Body: OrderBody}
+	}},
+	{name: rowCluster, want: "executed", loadedOnly: true, cluster: true, load: func(e *env, run string) Load {
+		return Load{URL: e.idemCluster.URL + "/orders", Mode: UniqueKey, Key: "cluster-" + run, Body: OrderBody}
+	}},
+}
+
+// slowTargets are the rows behind the 2 ms upstream, at SlowConns, in the
+// same rounds as targets.
+var slowTargets = []target{
+	{name: rowSlowPln, loadedOnly: true, load: func(e *env, _ string) Load {
+		return Load{URL: e.plain.URL + "/slow-orders", Mode: NoKey, Body: OrderBody}
+	}},
+	{name: rowSlow, want: "executed", loadedOnly: true, load: func(e *env, run string) Load {
+		return Load{URL: e.idem.URL + "/slow-orders", Mode: UniqueKey, Key: "slow-" + run, Body: OrderBody}
 	}},
 }
 
@@ -136,18 +153,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	e, err := startEnv(dir, o)
+	progress := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
+	progress("starting redis-server, a 3-master Redis Cluster, the upstream and the proxies")
+	e, err := startEnv(ctx, dir, o)
 	if err != nil {
 		return nil, err
 	}
 	defer e.stop()
 	rep.Machine.Redis, rep.Machine.Wrk = e.redis.Version, e.wrk.Version
 	rep.Machine.Idemproxy, rep.Machine.Commit = versionOf(o.Idemproxy), gitDescribe()
-	if o.Experiments != "" {
-		rep.Machine.Idemproxy = "profiling build (idembench idem), experiments: " + cmp.Or(strings.Trim(o.Experiments, ","), "none")
-	}
 	run := rand.Text()[:8] // keys of this run only
-	progress := func(format string, args ...any) { fmt.Fprintf(o.Progress, format+"\n", args...) }
 
 	// The round trip first, on an idle machine.
 	progress("redis round trips: PINGs and claims, back to back and after 1 ms pauses")
@@ -159,7 +174,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := prime(ctx, e.idem.URL+"/orders", "replay-"+run, OrderBody); err != nil {
 		return nil, err
 	}
-	for _, t := range targets {
+	for _, t := range append(slices.Clone(targets), slowTargets...) {
 		if err := checkTarget(ctx, t.load(e, run)); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -172,10 +187,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	for _, t := range slowTargets {
+		if _, err := m.measure(ctx, t, o.SlowConns, time.Second, nil); err != nil {
+			return nil, err
+		}
+	}
 	for r := range o.Rounds {
 		for _, t := range targets {
 			progress("round %d/%d, %d connections, %s: %s", r+1, o.Rounds, o.Conns, o.Duration, t.name)
 			if _, err := m.measure(ctx, t, o.Conns, o.Duration, rep.Loaded); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range slowTargets {
+			progress("round %d/%d, %d connections, %s: %s", r+1, o.Rounds, o.SlowConns, o.Duration, t.name)
+			if _, err := m.measure(ctx, t, o.SlowConns, o.Duration, rep.Loaded); err != nil {
 				return nil, err
 			}
 		}
@@ -197,8 +223,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.PlainPeakRSS, err = e.plain.PeakRSS(); err != nil {
 		return nil, err
 	}
+	// What a completed record costs Redis, while the small-body runs'
+	// records are all there.
+	progress("redis memory: MEMORY USAGE of %d completed records", recordSamples)
+	if rep.Record, err = e.redis.RecordMemory(ctx, recordSamples, e.redisBaseUsed); err != nil {
+		return nil, fmt.Errorf("redis memory per record: %w", err)
+	}
+	if rep.Record.BodyBytes, err = receiptLen(ctx, e.upstream.URL+"/orders"); err != nil {
+		return nil, err
+	}
 
-	// The 1 MiB-body runs on a fresh idemproxy, so its peak RSS is theirs.
+	// The 1 MiB-body runs on a fresh idemproxy, so its peak RSS is theirs,
+	// with the Cluster row's processes gone.
+	e.stopCluster()
 	e.idem.Stop()
 	if err := e.redis.Flush(ctx); err != nil {
 		return nil, err
@@ -250,21 +287,25 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 	if l.Mode == UniqueKey {
 		l.Key += "-" + strconv.Itoa(m.n) // unique across runs too
 	}
+	idem := m.e.idem
+	if t.cluster {
+		idem = m.e.idemCluster
+	}
 	var before map[string]float64
 	var err error
 	if t.want != "" {
-		if before, err = Outcomes(ctx, m.e.idem.Admin); err != nil {
+		if before, err = Outcomes(ctx, idem.Admin); err != nil {
 			return Result{}, err
 		}
 	}
-	procs := m.e.procs()
+	procs := m.e.accounted(t)
 	cpu0 := make([]time.Duration, len(procs))
 	for i, p := range procs {
 		if cpu0[i], err = p.CPUTime(); err != nil {
 			return Result{}, err
 		}
 	}
-	sc0, err := m.e.redis.Scripts(ctx)
+	sc0, err := m.e.scripts(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -273,7 +314,7 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 		if err == nil {
 			var t time.Duration
 			t, err = p.CPUTime()
-			res.CPU[p.Name] = t - cpu0[i]
+			res.CPU[p.column] += t - cpu0[i] // the cluster's nodes add up
 		}
 	}
 	if err != nil {
@@ -285,7 +326,7 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 	if err := m.e.alive(); err != nil {
 		return Result{}, err
 	}
-	sc1, err := m.e.redis.Scripts(ctx)
+	sc1, err := m.e.scripts(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -302,7 +343,7 @@ func (m *measurer) measure(ctx context.Context, t target, conns int, d time.Dura
 		if err := settle(ctx); err != nil {
 			return Result{}, err
 		}
-		after, err := Outcomes(ctx, m.e.idem.Admin)
+		after, err := Outcomes(ctx, idem.Admin)
 		if err != nil {
 			return Result{}, err
 		}

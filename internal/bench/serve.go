@@ -35,9 +35,6 @@ type ServeOptions struct {
 	// Admin, when set, is the address of a listener with net/http/pprof
 	// and (idem) the middleware's /metrics. Default: none.
 	Admin string
-	// Experiments of the profiling build (plain: BufferPool and FullDuplex
-	// only).
-	Experiments Experiments
 }
 
 // readyLine is what every server prints once it listens; the harness
@@ -60,8 +57,9 @@ func ServePlain(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	proxy := NewPlainProxy(target, cfg.Upstream, log)
-	srv := upstream.NewServer(o.Experiments.wrap(proxy), cfg.Server, log)
+	// Full duplex, as cmd/idemproxy serves its proxy: the baseline reads a
+	// request body after the response began exactly as idemproxy does.
+	srv := upstream.NewServer(upstream.FullDuplex(NewPlainProxy(target, cfg.Upstream, log)), cfg.Server, log)
 	return serve(ctx, srv, o.Listen, o.Admin, nil, stdout)
 }
 
@@ -74,12 +72,12 @@ func ServeIdem(ctx context.Context, o ServeOptions, stdout io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, closeStore, err := IdemHandler(ctx, cfg, reg, log, o.Experiments)
+	h, closeStore, err := IdemHandler(ctx, cfg, reg, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	return serve(ctx, upstream.NewServer(o.Experiments.wrap(h), cfg.Server, log), o.Listen, o.Admin, reg, stdout)
+	return serve(ctx, upstream.NewServer(h, cfg.Server, log), o.Listen, o.Admin, reg, stdout)
 }
 
 func loadConfig(o ServeOptions) (*proxyconfig.Config, *slog.Logger, error) {

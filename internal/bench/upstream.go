@@ -8,10 +8,15 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // MaxBlob is the largest response /blob answers.
 const MaxBlob = 8 << 20
+
+// SlowDelay is how long /slow-orders waits before it answers: an upstream
+// whose latency is a database's or another service's, not the proxy's.
+const SlowDelay = 2 * time.Millisecond
 
 // Upstream is the orderapp-like trivial upstream every target ends at, so
 // that the benchmark measures the proxies, not the API:
@@ -19,6 +24,9 @@ const MaxBlob = 8 << 20
 //   - POST /orders and /orders-json read the whole body and answer 201 with
 //     a Location and a small JSON receipt (orderapp's shape, none of its
 //     work);
+//   - POST /slow-orders is /orders after SlowDelay, waited on a timer so
+//     that it costs no CPU: the latency-bound upstream of the 2 ms rows,
+//     where the proxy's added latency is what a client notices;
 //   - POST /blob?size=N reads the whole body and answers N bytes (at most
 //     MaxBlob) of random base64 text, which S2 cannot compress: the
 //     1 MiB-body run.
@@ -45,6 +53,15 @@ func Upstream() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/orders", order)
 	mux.HandleFunc("/orders-json", order)
+	mux.HandleFunc("/slow-orders", func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(SlowDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			order(w, r)
+		case <-r.Context().Done():
+		}
+	})
 	mux.HandleFunc("/blob", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		n, err := strconv.Atoi(r.URL.Query().Get("size"))
