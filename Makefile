@@ -6,7 +6,7 @@ GO ?= go
 # Every test; installs redis-server and redis-tools first when they are
 # missing (see scripts/test.sh).
 test:
-	sh scripts/test.sh
+	GO="$(GO)" sh scripts/test.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

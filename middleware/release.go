@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -61,8 +62,9 @@ func (rl *releaser) release(rt *route, key store.Key, owner string) {
 	}()
 }
 
-// retry releases until the store answers, with capped exponential backoff,
-// and gives up once the record the claim may have made has expired.
+// retry releases until the store answers, with capped exponential backoff
+// and full jitter, and gives up once the record the claim may have made has
+// expired.
 func (rl *releaser) retry(rt *route, key store.Key, owner string) {
 	giveUp := time.Now().Add(max(rt.policy.TTL, rt.policy.Lease))
 	backoff := releaseFirstBackoff
@@ -80,8 +82,18 @@ func (rl *releaser) retry(rt *route, key store.Key, owner string) {
 			rl.m.log.Warn("idempotency: gave up releasing a given-up claim; its record has expired by now", "route", rt.name, "key", key.String(), "err", err)
 			return
 		}
-		t := time.NewTimer(backoff)
+		t := time.NewTimer(releaseWait(backoff))
 		<-t.C
 		backoff = min(2*backoff, releaseMaxBackoff)
 	}
+}
+
+// releaseWait is how long a retry waits at backoff: a uniform draw below
+// it ("full jitter"). The claims given up on during one store outage all
+// started their backoffs together; unjittered, their releases would
+// arrive at the recovering store in lockstep, doubling waves of them.
+// Never longer than backoff, so a release still lands within
+// releaseMaxBackoff of the store answering again.
+func releaseWait(backoff time.Duration) time.Duration {
+	return rand.N(backoff) + 1
 }

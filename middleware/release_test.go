@@ -131,3 +131,22 @@ func TestReleasesAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestReleaseWaitsAreJittered: each wait lies in (0, backoff], and waits
+// at one backoff are spread, not equal.
+func TestReleaseWaitsAreJittered(t *testing.T) {
+	t.Parallel()
+	for backoff := releaseFirstBackoff; backoff <= releaseMaxBackoff; backoff *= 2 {
+		seen := map[time.Duration]bool{}
+		for range 100 {
+			w := releaseWait(backoff)
+			if w <= 0 || w > backoff {
+				t.Fatalf("releaseWait(%v) = %v, want in (0, %v]", backoff, w, backoff)
+			}
+			seen[w] = true
+		}
+		if len(seen) < 50 {
+			t.Errorf("releaseWait(%v): %d distinct waits in 100, want them spread", backoff, len(seen))
+		}
+	}
+}

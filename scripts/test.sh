@@ -6,7 +6,8 @@
 # so they need redis-server and redis-cli on PATH. Where they are missing,
 # this installs the Debian packages redis-server and redis-tools with
 # apt-get (as root, or through sudo); where it cannot, it says what to
-# install and stops.
+# install and stops. $GO names the go command (make passes its GO), go
+# by default.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -35,4 +36,4 @@ MSG
 	fi
 fi
 
-exec go test -race -shuffle=on -count=1 ./...
+exec "${GO:-go}" test -race -shuffle=on -count=1 ./...

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +62,7 @@ func NewProxy(target *url.URL, transport http.RoundTripper, c proxyconfig.Upstre
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			fwd.rewrite(pr)
+			enableFullDuplex(pr.In)
 			// This hop already answered the client's Expect: 100-continue
 			// (net/http sends the 100 when the body is first read). Passed
 			// on, the upstream would send a second 100 to the client, and an
@@ -164,41 +164,3 @@ func newBufferPool() *bufferPool {
 
 func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
 func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
-
-// FullDuplex lets the proxy keep reading a streamed request body after the
-// upstream's response began: without it net/http's HTTP/1 server closes the
-// body when the response starts, the transport's last read fails, and the
-// response is cut (golang/go#40747; about 0.3% of 1 MiB requests on routes
-// the middleware streams). HTTP/2 needs nothing, and says so with an error
-// that is ignored.
-//
-// Full duplex has a cost net/http leaves to the handler: when a request is
-// answered without its body being read (a 400 for a missing key, a 413, a
-// 502 or an upstream that answers early), the server's closing read of the
-// body runs after the handler, and races its read of the next request on
-// the connection: a panic, and the keep-alive connection is lost
-// (golang/go#68560). So FullDuplex finishes with the body itself before
-// returning, where that read is safe: it reads up to maxDrain of what is
-// left, then closes the body, which discards up to another 256 KiB, or
-// marks the connection to be closed after the response, as net/http does
-// without full duplex.
-func FullDuplex(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
-			h.ServeHTTP(w, r)
-			return
-		}
-		// The handler may replace r.Body (the middleware gives the upstream
-		// the bytes it already read): finish the connection's body, not that.
-		body := r.Body
-		h.ServeHTTP(w, r)
-		if body != nil && body != http.NoBody {
-			_, _ = io.CopyN(io.Discard, body, maxDrain)
-			_ = body.Close()
-		}
-	})
-}
-
-// maxDrain is how much of an unread request body FullDuplex reads after the
-// handler, net/http's own bound (maxPostHandlerReadBytes) for the same job.
-const maxDrain = 256 << 10

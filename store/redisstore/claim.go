@@ -38,7 +38,9 @@ var ErrClaimLate = errors.New("redisstore: the claim reached Redis after its dea
 // client the request was not run, and will never finish or renew the
 // claim) takes nothing and answers ErrClaimLate. Before the store has seen
 // a reply it cannot convert, and the claim carries no deadline; the caller
-// still releases a claim it gave up on.
+// still releases a claim it gave up on. A claim refused as late while ctx
+// is still alive was refused by a wrong estimate, not by time: it is sent
+// once more, converted by a fresh one.
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimResult, error) {
 	if err := req.Key.Validate(); err != nil {
 		return store.ClaimResult{}, err
@@ -58,26 +60,48 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) (store.ClaimR
 	if req.TakeOver {
 		takeOver = "1"
 	}
-	notAfter := int64(0)
-	if deadline, ok := ctx.Deadline(); ok {
-		notAfter, _ = s.server.serverMillis(deadline)
+	args := []any{req.Fingerprint[:], req.Owner, lease, ttl, takeOver, s.offset(), int64(0)}
+	res, sample, err := s.claimOnce(ctx, req.Key, args)
+	if errors.Is(err, ErrClaimLate) && ctx.Err() == nil && sample != nil {
+		// Refused as late while its caller still waits: the estimate of
+		// the server's clock is wrong (the server's clock stepped, say).
+		// The refused claim took nothing; it is sent once more with the
+		// deadline converted by its own reply's clock, and a second
+		// refusal stands.
+		s.server.reset()
+		s.server.observe(*sample)
+		res, sample, err = s.claimOnce(ctx, req.Key, args)
 	}
-	sent := time.Now()
-	v, err := claimScript.Run(ctx, s.client, []string{s.redisKey(req.Key)},
-		req.Fingerprint[:], req.Owner, lease, ttl, takeOver, s.offset(), notAfter).Slice()
-	if err != nil {
-		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
+	if sample != nil {
+		s.server.observe(*sample)
 	}
-	if len(v) == 8 {
-		if ms, ok := v[7].(int64); ok {
-			s.server.observe(sent, time.Now(), ms)
-		}
-	}
-	res, err := parseClaim(v, s.maxResponse)
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("redisstore: claim %v: %w", req.Key, err)
 	}
 	return res, nil
+}
+
+// claimOnce runs claim.lua with args, ARGV[7] set from ctx's deadline; the
+// sample is the reply's reading of the server's clock, nil without one.
+func (s *Store) claimOnce(ctx context.Context, key store.Key, args []any) (store.ClaimResult, *clockSample, error) {
+	args[6] = int64(0)
+	if deadline, ok := ctx.Deadline(); ok {
+		args[6], _ = s.server.serverMillis(deadline)
+	}
+	sent := time.Now()
+	v, err := claimScript.Run(ctx, s.client, []string{s.redisKey(key)}, args...).Slice()
+	if err != nil {
+		return store.ClaimResult{}, nil, err
+	}
+	var sample *clockSample
+	if len(v) == 8 {
+		if ms, ok := v[7].(int64); ok {
+			smp := newSample(sent, time.Now(), ms)
+			sample = &smp
+		}
+	}
+	res, err := parseClaim(v, s.maxResponse)
+	return res, sample, err
 }
 
 // parseClaim reads claim.lua's {outcome, version, took_over, retry_after_ms,

@@ -42,3 +42,12 @@ var (
 	EncodeResponse = encodeResponse
 	DecodeResponse = decodeResponse
 )
+
+// SkewClockEstimate puts s's estimate of the server's clock d behind the
+// server, as if the server's clock had jumped forward by d since it was
+// sampled, so that every deadline s converts comes out d early.
+func (s *Store) SkewClockEstimate(d time.Duration) {
+	s.server.mu.Lock()
+	defer s.server.mu.Unlock()
+	s.server.s.serverMs -= d.Milliseconds()
+}

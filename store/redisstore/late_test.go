@@ -72,3 +72,35 @@ func scriptCalls(t *testing.T, c *redis.Client) int {
 	}
 	return n
 }
+
+// TestClaimRefusedAsLateWhileItsCallerWaits: when the store's estimate of
+// the server's clock is wrong (the server's clock jumped forward), every
+// deadline it converts is early and a claim run in time is refused as
+// late. A refusal while the caller still waits proves the estimate wrong:
+// the claim must be sent once more with a fresh one and be Claimed, and
+// the next claim must need one script only.
+func TestClaimRefusedAsLateWhileItsCallerWaits(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	s := newStore(t, c, redisstore.Config{})
+	mustClaim(t, s, claimReq(newKey(), "warm-up"), store.Claimed) // the store learns the server's clock
+	s.SkewClockEstimate(time.Hour)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	before := scriptCalls(t, c)
+	if res, err := s.Claim(ctx, claimReq(newKey(), "in time")); err != nil || res.Outcome != store.Claimed {
+		t.Fatalf("Claim with a skewed estimate = %v, %v; want Claimed", res.Outcome, err)
+	}
+	if got := scriptCalls(t, c) - before; got != 2 {
+		t.Errorf("the claim ran %d scripts, want 2 (refused, then sent again)", got)
+	}
+	before = scriptCalls(t, c)
+	if res, err := s.Claim(ctx, claimReq(newKey(), "next")); err != nil || res.Outcome != store.Claimed {
+		t.Fatalf("next Claim = %v, %v; want Claimed", res.Outcome, err)
+	}
+	if got := scriptCalls(t, c) - before; got != 1 {
+		t.Errorf("the next claim ran %d scripts, want 1: the estimate is still wrong", got)
+	}
+}
