@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"time"
 
 	"github.com/idemproxy/idemproxy/store"
 )
@@ -34,7 +33,7 @@ func (m *Middleware) execute(c *call, claim store.ClaimResult) {
 	rec := newRecorder(c.w, rt, pre, *bufp)
 
 	rt.metrics.inFlight.Inc()
-	stopRenewing := m.keepLease(rt, c.claim.Key, c.claim.Owner, rec.stuckWriting)
+	stopRenewing := m.keepLease(rt, c.span, c.claim.Key, c.claim.Owner, rec.stuckWriting)
 	stopCutting := rec.cutWhenDone(ctx, rt.policy.HandlerGrace)
 	panicked, stack := runHandler(c.next, rec, r)
 	stopCutting()
@@ -43,7 +42,7 @@ func (m *Middleware) execute(c *call, claim store.ClaimResult) {
 
 	outcome := m.finish(c, rec, panicked != nil, notExecuted.Load())
 	*bufp = rec.body[:0] // keep the grown buffer for the pool
-	rt.metrics.observe(outcome, c.start)
+	c.done(outcome)
 	if panicked != nil {
 		if panicked != http.ErrAbortHandler {
 			m.log.Error("idempotency: handler panicked; its key is recorded failed", "route", rt.name, "panic", panicked, "stack", string(stack))
@@ -93,12 +92,17 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 		}
 	}
 
-	began := time.Now()
 	var err error
-	op, outcome := "finish", OutcomeExecuted
+	op, outcome, result := "finish", OutcomeExecuted, resultCompleted
 	switch action {
 	case ActionRelease:
-		op, outcome = "release", OutcomeReleased
+		op, outcome, result = "release", OutcomeReleased, resultOK
+	case ActionFail:
+		result = resultFailed
+	}
+	ctx, sop := m.startOp(ctx, c.span, op)
+	switch action {
+	case ActionRelease:
 		err = m.store.Release(ctx, c.claim.Key, c.claim.Owner)
 	case ActionFail:
 		err = m.store.Finish(ctx, store.FinishRequest{
@@ -117,7 +121,10 @@ func (m *Middleware) finish(c *call, rec *recorder, panicked, notExecuted bool) 
 			Key: c.claim.Key, Owner: c.claim.Owner, State: store.Completed, Status: status, Response: resp, TTL: rt.policy.TTL,
 		})
 	}
-	m.metrics.storeTimed(op, began)
+	if err != nil {
+		result = errResult(err)
+	}
+	sop.end(result, err)
 	switch {
 	case errors.Is(err, store.ErrNotOwner):
 		// Our lease ran out and another owner took over, or an operator

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/idemproxy/idemproxy/store"
 )
 
@@ -18,6 +20,7 @@ type renewer struct {
 	rt    *route
 	key   store.Key
 	owner string
+	span  trace.Span // the request's: each renewal is a child of it
 	// until is when renewing stops even if the handler has not returned:
 	// the handler was told to stop at HandlerTimeout and its writes fail
 	// HandlerGrace later, so a handler still running then ignores its
@@ -39,8 +42,8 @@ type renewer struct {
 // keepLease starts renewing; the returned function stops it. A renewal in
 // flight when it is stopped is cancelled, not awaited: it is fenced, so it
 // cannot undo the finish that follows.
-func (m *Middleware) keepLease(rt *route, key store.Key, owner string, stuck func() bool) (stop func()) {
-	r := &renewer{m: m, rt: rt, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout + rt.policy.HandlerGrace), stuck: stuck}
+func (m *Middleware) keepLease(rt *route, span trace.Span, key store.Key, owner string, stuck func() bool) (stop func()) {
+	r := &renewer{m: m, rt: rt, span: span, key: key, owner: owner, until: time.Now().Add(rt.policy.HandlerTimeout + rt.policy.HandlerGrace), stuck: stuck}
 	r.mu.Lock()
 	r.timer = time.AfterFunc(rt.policy.Lease/3, r.renew)
 	r.mu.Unlock()
@@ -57,10 +60,14 @@ func (r *renewer) renew() {
 	r.cancel = cancel
 	r.mu.Unlock()
 
-	began := time.Now()
+	ctx, op := r.m.startOp(ctx, r.span, "renew")
 	err := r.m.store.Renew(ctx, r.key, r.owner, r.rt.policy.Lease)
 	cancel()
-	r.m.metrics.storeTimed("renew", began)
+	if err != nil {
+		op.end(errResult(err), err)
+	} else {
+		op.end(resultOK, nil)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

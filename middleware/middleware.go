@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/idemproxy/idemproxy/store"
 )
 
@@ -105,7 +107,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		path := requestPath(r)
 		for _, rt := range m.routes {
 			if rt.matches(r.Method, path) {
-				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now(), path: rt.fingerprintPath(path)})
+				m.serve(&call{rt: rt, next: next, w: w, r: r, start: time.Now(), path: rt.fingerprintPath(path), span: trace.SpanFromContext(r.Context())})
 				return
 			}
 		}
@@ -123,6 +125,13 @@ type call struct {
 	path  string // normalised, as fingerprinted
 	body  []byte
 	claim store.ClaimRequest
+	span  trace.Span // the request's, as an outer layer started it; a no-op without one
+}
+
+// done counts the request's outcome and puts it on the request's span.
+func (c *call) done(o Outcome) {
+	c.rt.metrics.observe(o, c.start, c.span.SpanContext())
+	c.traceOutcome(o)
 }
 
 // serve runs the lifecycle of one covered request: key, body, scope,
@@ -139,7 +148,7 @@ func (m *Middleware) serve(c *call) {
 			return
 		}
 		c.next.ServeHTTP(c.w, r)
-		rt.metrics.observe(OutcomeBypassed, c.start)
+		c.done(OutcomeBypassed)
 		return
 	}
 	key, err := parseKey(lines)
@@ -212,7 +221,10 @@ func (m *Middleware) claimAndAct(c *call) {
 	rt := c.rt
 	if resp := m.cache.get(c.claim.Key, c.claim.Fingerprint, c.start); resp != nil {
 		writeStored(c.w, resp)
-		rt.metrics.observe(OutcomeReplayed, c.start)
+		if c.span.IsRecording() {
+			c.span.SetAttributes(attrCached.Bool(true))
+		}
+		c.done(OutcomeReplayed)
 		return
 	}
 	deadline := c.start.Add(rt.policy.WaitTimeout)
@@ -239,16 +251,16 @@ func (m *Middleware) claimAndAct(c *call) {
 				outcome = OutcomeWaited
 			}
 			writeStored(c.w, res.Response)
-			rt.metrics.observe(outcome, c.start)
+			c.done(outcome)
 			m.cache.put(c.claim.Key, c.claim.Fingerprint, res.Response, res.ExpiresIn, time.Now())
 			return
 		case store.Busy:
 			if left := time.Until(deadline); rt.policy.InProgress == InProgressWait && left > 0 {
 				// Bounded by the lease left: a dead owner notifies nobody,
 				// so the claim must be retried when its lease runs out.
-				err := m.wait(c.r.Context(), c.claim.Key, min(left, max(res.RetryAfter, minWait)))
+				err := m.wait(c.r.Context(), c.span, c.claim.Key, min(left, max(res.RetryAfter, minWait)))
 				if c.r.Context().Err() != nil {
-					rt.metrics.observe(OutcomeConflict, c.start)
+					c.done(OutcomeConflict)
 					return // the client is gone: nobody to answer
 				}
 				if err == nil {
@@ -275,12 +287,21 @@ func (m *Middleware) claimAndAct(c *call) {
 // and the store's error when waiting failed (the caller then stops waiting,
 // so a broken store cannot turn the wait into a busy loop). The store
 // giving up on its own deadline is no failure: the caller claims again.
-func (m *Middleware) wait(parent context.Context, key store.Key, d time.Duration) error {
+func (m *Middleware) wait(parent context.Context, span trace.Span, key store.Key, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
-	began := time.Now()
+	ctx, op := m.startOp(ctx, span, "wait")
 	err := m.store.Wait(ctx, key)
-	m.metrics.storeTimed("wait", began)
+	switch {
+	case parent.Err() != nil:
+		op.end(resultError, parent.Err())
+	case err == nil:
+		op.end(resultOK, nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		op.end(resultTimeout, nil)
+	default:
+		op.end(resultError, err)
+	}
 	if perr := parent.Err(); perr != nil {
 		return perr
 	}
@@ -289,7 +310,7 @@ func (m *Middleware) wait(parent context.Context, key store.Key, d time.Duration
 		m.log.Warn("idempotency: store wait failed", "key", key.String(), "err", err)
 		return err
 	}
-	if gap := minWait - time.Since(began); gap > 0 {
+	if gap := minWait - time.Since(op.began); gap > 0 {
 		t := time.NewTimer(gap)
 		defer t.Stop()
 		select {

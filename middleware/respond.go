@@ -14,7 +14,7 @@ import (
 // reject answers with a problem and counts the outcome.
 func (m *Middleware) reject(c *call, o Outcome, p Problem) {
 	WriteProblem(c.w, p)
-	c.rt.metrics.observe(o, c.start)
+	c.done(o)
 }
 
 // rejectBody answers a request whose body could not be read whole.
@@ -68,7 +68,7 @@ func (m *Middleware) storeTrouble(c *call, err error) {
 		m.log.Warn("idempotency: store unavailable, passing through unprotected", "route", c.rt.name, "err", err)
 		c.restoreBody()
 		c.next.ServeHTTP(c.w, c.r)
-		c.rt.metrics.observe(OutcomeStoreError, c.start)
+		c.done(OutcomeStoreError)
 		return
 	}
 	m.storeTroubleClosed(c, err)
@@ -101,15 +101,16 @@ func (m *Middleware) doClaim(c *call) (store.ClaimResult, error) {
 	timeout := c.rt.policy.StoreTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	began := time.Now()
+	ctx, op := m.startOp(ctx, c.span, "claim")
 	res, err := m.store.Claim(ctx, c.claim)
-	m.metrics.storeTimed("claim", began)
 	if err == nil {
+		op.end(res.Outcome.String(), nil)
 		if res.TookOver {
 			m.log.Warn("idempotency: took over an abandoned key; its first attempt's outcome is unknown", "route", c.rt.name, "key", c.claim.Key.String())
 		}
 		return res, nil
 	}
+	op.end(errResult(err), err)
 	m.metrics.storeFailed("claim")
 	if !errors.Is(err, store.ErrFull) && !errors.Is(err, store.ErrInvalidKey) {
 		// Those refused the claim outright; any other failure may hide a
