@@ -33,6 +33,9 @@ func (a *admin) handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		Registry: a.reg, // promhttp's own metrics, on our registry
+		// Exemplars (the trace of a sampled request on a latency bucket)
+		// exist only in OpenMetrics, served to a scraper that asks for it.
+		EnableOpenMetrics: true,
 	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		// Liveness: the process serves. The store is /readyz's business: a

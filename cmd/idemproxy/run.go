@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -72,11 +73,23 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return usageError{err} // proxyconfig validates first; this is a gap in it
 	}
+	tr, err := startTracing(ctx, lookupEnv)
+	if err != nil {
+		return usageError{err}
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		defer cancel()
+		if err := tr.shutdown(ctx); err != nil {
+			log.Warn("tracing: spans not flushed at exit", "err", err)
+		}
+	}()
 	target, _ := url.Parse(cfg.Upstream.URL) // validated by proxyconfig
-	var handler http.Handler = upstream.FullDuplex(mw.Handler(upstream.NewProxy(target, upstream.NewTransport(cfg.Upstream), cfg.Upstream, log)))
+	var handler http.Handler = upstream.FullDuplex(mw.Handler(upstream.NewProxy(target, tr.transport(upstream.NewTransport(cfg.Upstream)), cfg.Upstream, log)))
 	if cfg.Log.Requests {
 		handler = requestLog(handler, log, orDefault(cfg.Idempotency.Header, "Idempotency-Key"))
 	}
+	handler = tr.handler(handler)
 
 	draining := new(atomic.Bool)
 	adm := &admin{reg: reg, store: st, log: log, draining: draining,
@@ -110,6 +123,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	return shutdown(proxySrv, adminSrv, draining, cfg.Server.ShutdownTimeout.Std(), log)
 }
+
+// tracingFlushTimeout bounds the flush of the last spans at exit.
+const tracingFlushTimeout = 5 * time.Second
 
 func orDefault(s, def string) string {
 	if s == "" {
