@@ -94,7 +94,7 @@ func placeEachOrderAtOnce(t *testing.T, replicas []http.Handler, app *orderapp.A
 }
 
 // TestOrderOutcomesThroughTheLayer: the seed's error statuses take the
-// §2.7 policies: a decline (402) is failed, so its retry is refused and
+// default status policies: a decline (402) is failed, so its retry is refused and
 // never charges; a validation error (400) is released, so a corrected retry
 // with the same key places the order; out of stock (409) is failed.
 func TestOrderOutcomesThroughTheLayer(t *testing.T) {
