@@ -55,7 +55,8 @@ const (
 )
 
 // RecordMemory SCANs the server for records (the store's default key
-// prefix, which config.yaml keeps: <prefix>{<scope>:<id>}) and measures n
+// prefix, which config.yaml keeps: <prefix>{<scope>:<id>}, not the large
+// responses beside them, <prefix>{<scope>:<id>}:b) and measures n
 // of those COMPLETED with a 201: the /orders receipts of the first-request
 // rows (the json-scoped and 2 ms routes keep records of the same shape). It
 // only ever runs on the server the harness started. baseUsed is the empty
@@ -70,7 +71,7 @@ func (r *Redis) RecordMemory(ctx context.Context, n int, baseUsed int64) (Record
 	var m RecordMemory
 	var cursor uint64
 	for len(m.Samples) < n {
-		keys, next, err := c.Scan(ctx, cursor, redisstore.DefaultKeyPrefix+"{*", 500).Result()
+		keys, next, err := c.Scan(ctx, cursor, redisstore.DefaultKeyPrefix+"{*}", 500).Result()
 		if err != nil {
 			return m, err
 		}

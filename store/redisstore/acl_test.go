@@ -104,19 +104,37 @@ func TestACLWithPrefixChannels(t *testing.T) {
 	}
 }
 
+// The commands the package doc lists for an ACL user, and those earlier
+// releases needed (no GET, SET or RENAME: large responses went through the
+// scripts).
+const (
+	minimalCommands = "+evalsha +eval +time +hmget +hget +get +hset +set +hdel +del +rename +pexpireat +publish " +
+		"+ping +subscribe +unsubscribe +info +config|get"
+	earlierCommands = "+evalsha +eval +time +hmget +hget +hset +hdel +del +pexpireat +publish " +
+		"+ping +subscribe +unsubscribe +info +config|get"
+)
+
 // TestACLMinimalUser: the commands the package doc lists are enough for
-// every operation, Wait included, and for CheckServerWith.
+// every operation, Wait included, and for CheckServerWith; and a user
+// granted what earlier releases needed still is, large responses
+// included, leaving no staged response behind.
 func TestACLMinimalUser(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t,
-		redistest.WithConfig("user", "min on >s3cret ~idemtest:* &idemtest:* -@all "+
-			"+evalsha +eval +time +hmget +hget +hset +hdel +del +pexpireat +publish "+
-			"+ping +subscribe +unsubscribe +info +config|get"),
-		redistest.WithConfig("user", "default off"))
-	client := newClient(t, "redis://min:s3cret@"+srv.Addr())
-	rep, err := redisstore.CheckServerWith(t.Context(), client, redisstore.CheckConfig{KeyPrefix: "idemtest:"})
-	if err != nil || rep.PubSubErr != nil || rep.Nodes[0].ConfigErr != nil {
-		t.Errorf("CheckServerWith: got %v, PubSubErr %v, ConfigErr %v, want none", err, rep.PubSubErr, rep.Nodes[0].ConfigErr)
+	for _, c := range []struct{ name, commands string }{{"Minimal", minimalCommands}, {"EarlierRelease", earlierCommands}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := redistest.Start(t,
+				redistest.WithConfig("user", "min on >s3cret ~idemtest:* &idemtest:* -@all "+c.commands),
+				redistest.WithConfig("user", "admin on >s3cret ~* &* +@all"),
+				redistest.WithConfig("user", "default off"))
+			client := newClient(t, "redis://min:s3cret@"+srv.Addr())
+			rep, err := redisstore.CheckServerWith(t.Context(), client, redisstore.CheckConfig{KeyPrefix: "idemtest:"})
+			if err != nil || rep.PubSubErr != nil || rep.Nodes[0].ConfigErr != nil {
+				t.Errorf("CheckServerWith: got %v, PubSubErr %v, ConfigErr %v, want none", err, rep.PubSubErr, rep.Nodes[0].ConfigErr)
+			}
+			storetest.Run(t, harness(client)) // its stores' prefixes start with idemtest:
+			admin := newClient(t, "redis://admin:s3cret@"+srv.Addr())
+			wantNoStaged(t, admin, "idemtest:")
+		})
 	}
-	storetest.Run(t, harness(client)) // its stores' prefixes start with idemtest:
 }

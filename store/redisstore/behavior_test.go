@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -194,12 +195,36 @@ func (d *doubling) Eval(ctx context.Context, script string, keys []string, args 
 	return d.Client.Eval(ctx, script, keys, args...)
 }
 
+// Pipeline runs every pipeline twice, as a go-redis retry of a pipeline
+// does: the store stages a large response with a SET beside its script.
+func (d *doubling) Pipeline() redis.Pipeliner {
+	return doublingPipe{Pipeliner: d.Client.Pipeline(), d: d}
+}
+
+type doublingPipe struct {
+	redis.Pipeliner
+	d *doubling
+}
+
+func (p doublingPipe) Exec(ctx context.Context) ([]redis.Cmder, error) {
+	first := p.d.Client.Pipeline()
+	for _, cmd := range p.Cmds() {
+		first.Do(ctx, cmd.Args()...)
+	}
+	_, _ = first.Exec(ctx)
+	p.d.mu.Lock()
+	p.d.runs++
+	p.d.mu.Unlock()
+	return p.Pipeliner.Exec(ctx)
+}
+
 // TestRetriedScriptsAreSafe: a script run twice for one call (a retry after
 // a lost reply) answers as if it ran once, for every operation.
 func TestRetriedScriptsAreSafe(t *testing.T) {
 	t.Parallel()
 	d := &doubling{Client: redistest.Shared(t).Client(t)}
-	s := newStore(t, d, redisstore.Config{})
+	prefix := "idemtest:" + rand.Text() + ":"
+	s := newStore(t, d, redisstore.Config{KeyPrefix: prefix})
 	ctx := t.Context()
 	key := newKey()
 	first := mustClaim(t, s, claimReq(key, "o1"), store.Claimed) // retried claim: still Claimed
@@ -231,6 +256,19 @@ func TestRetriedScriptsAreSafe(t *testing.T) {
 	if err := s.Release(ctx, key, "o2"); !errors.Is(err, store.ErrNotOwner) {
 		t.Fatalf("second Release: got %v, want ErrNotOwner", err)
 	}
+
+	// A large response, staged beside the script: the re-sent SET and
+	// script leave one response and no staged copy.
+	large := newKey()
+	mustClaim(t, s, claimReq(large, "o3"), store.Claimed)
+	want := largeResponse(64 << 10)
+	if err := s.Finish(ctx, store.FinishRequest{Key: large, Owner: "o3", State: store.Completed, Status: 201, Response: want, TTL: ttl}); err != nil {
+		t.Fatalf("retried Finish of a large response: got %v, want nil", err)
+	}
+	if res := mustClaim(t, s, claimReq(large, "retry"), store.Replay); !bytes.Equal(res.Response.Body, want.Body) {
+		t.Errorf("replay after a retried large Finish: %d bytes, want the %d finished", len(res.Response.Body), len(want.Body))
+	}
+	wantNoStaged(t, d.Client, prefix)
 	if d.runs == 0 {
 		t.Fatalf("the doubling client ran no script")
 	}

@@ -11,19 +11,20 @@ import (
 // hash-max-listpack-value bytes (64 by default) in its compact listpack
 // encoding, and converts it to a hashtable, about 2.5 times larger for a
 // small record, as soon as one value is longer. A response too large for
-// that is sent as one chunk: its hash is a hashtable whatever we do, and
-// the overhead is small beside it.
+// that is kept whole in a string key of its own beside the record (see
+// finish.lua), which also keeps large values out of the scripts.
 const (
 	chunkSize = 64
 	maxChunks = 32
 )
 
-// appendChunks appends the chunks of an encoded response to args: slices of
-// enc, not copies.
+// chunked reports whether an encoded response of n bytes is kept in
+// chunks in the record's hash; a larger one is kept in its own key.
+func chunked(n int) bool { return n <= chunkSize*maxChunks }
+
+// appendChunks appends the chunks of a chunked encoded response to args:
+// slices of enc, not copies.
 func appendChunks(args []any, enc []byte) []any {
-	if len(enc) > chunkSize*maxChunks {
-		return append(args, enc)
-	}
 	for len(enc) > chunkSize {
 		args = append(args, enc[:chunkSize])
 		enc = enc[chunkSize:]

@@ -37,8 +37,9 @@ func TestOutOfMemoryRefusesClaimsAndFinishes(t *testing.T) {
 	srv := redistest.Start(t, redistest.WithMaxmemory("100mb", "noeviction"))
 	c := srv.Client(t)
 	s := newStore(t, c, redisstore.Config{})
-	inFlight := newKey()
+	inFlight, inFlightLarge := newKey(), newKey()
 	mustClaim(t, s, claimReq(inFlight, "owner"), store.Claimed)
+	mustClaim(t, s, claimReq(inFlightLarge, "owner"), store.Claimed)
 
 	// Out of memory: maxmemory below what is used, as a full Redis is.
 	info, err := c.Info(t.Context(), "memory").Result()
@@ -64,11 +65,16 @@ func TestOutOfMemoryRefusesClaimsAndFinishes(t *testing.T) {
 	if res, err := s.Claim(t.Context(), claimReq(newKey(), "new")); err == nil {
 		t.Errorf("Claim out of memory: %v, nil error; want the OOM refusal", res.Outcome)
 	}
-	err = s.Finish(t.Context(), store.FinishRequest{Key: inFlight, Owner: "owner", State: store.Completed, Status: 201, Response: sample(), TTL: ttl})
-	if err == nil {
-		t.Error("Finish out of memory: nil error; want the OOM refusal")
+	// A small response goes through the script, a large one is staged by
+	// a SET of its own: both are refused.
+	for key, resp := range map[store.Key]*store.Response{inFlight: sample(), inFlightLarge: largeResponse(64 << 10)} {
+		err = s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: resp, TTL: ttl})
+		if err == nil || !strings.Contains(err.Error(), "OOM") {
+			t.Errorf("Finish of a %d-byte body out of memory: %v; want the OOM refusal", len(resp.Body), err)
+		}
+		if rec, err := s.Get(t.Context(), key); err != nil || rec.State != store.InProgress {
+			t.Errorf("in-flight record after a refused finish of %d bytes: %v, %v; want IN_PROGRESS", len(resp.Body), rec.State, err)
+		}
 	}
-	if rec, err := s.Get(t.Context(), inFlight); err != nil || rec.State != store.InProgress {
-		t.Errorf("in-flight record after a refused finish: %v, %v; want IN_PROGRESS", rec.State, err)
-	}
+	wantNoStaged(t, c, "")
 }

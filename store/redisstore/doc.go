@@ -27,6 +27,7 @@
 //	c  upstream status (finished only)
 //	r  encoded response, or its first chunk (COMPLETED and replayable only; see below)
 //	r1, r2, ...  its further chunks, and k their count, when it is chunked
+//	b  1 when the response is kept in the response key instead (see below)
 //	t  1 when the claim took over an abandoned record (IN_PROGRESS only)
 //	n  nonce of the Finish, Release or Delete call that ended the claim
 //
@@ -35,6 +36,19 @@
 // compact listpack encoding (hash-max-listpack-value, 64 by default), so a
 // completed record with a small response takes about 360 bytes (MEMORY
 // USAGE) where one long value would turn it into a hashtable of some 900.
+//
+// A larger response is a string of its own, the response key
+// <prefix>{<scope>:<id>}:b (the same hash tag, so the same slot), expiring
+// with its record. It never passes through a script: the store SETs it
+// under a key named for the Finish call, <response key>:<nonce>, in the
+// same pipeline as finish.lua, which RENAMEs it to the response key once
+// the owner is verified and deletes it otherwise. A script copies every
+// argument into Lua and again into the hash (some 4 ms of Redis's single
+// thread for 1 MiB on a 2-core VM, every other client waiting), while SET
+// keeps the buffer Redis read and RENAME moves it. A staged key that no
+// script consumed (the connection dropped between the two) expires after
+// a minute. Claim and Get read the response key in their scripts, so a
+// replay is still one atomic read.
 //
 // # One script per operation
 //
@@ -123,9 +137,12 @@
 // # ACL users
 //
 // An ACL user needs the keys ~<prefix>*; the commands EVALSHA and EVAL,
-// and those the scripts run: TIME, HMGET, HGET, HSET, HDEL, DEL,
-// PEXPIREAT and PUBLISH; PING; SUBSCRIBE and UNSUBSCRIBE for Wait; INFO
-// and CONFIG GET for CheckServer. Wait mode also needs the channels: the
+// and those the scripts run: TIME, HMGET, HGET, GET, HSET, HDEL, DEL,
+// RENAME, PEXPIREAT and PUBLISH; SET, for a response too large for chunks
+// (see below); PING; SUBSCRIBE and UNSUBSCRIBE for Wait; INFO and CONFIG
+// GET for CheckServer. A user granted only the commands of earlier
+// releases (no SET, RENAME or GET) still works: a large response is then
+// sent inside the script, as it was before, at the cost that says. Wait mode also needs the channels: the
 // rule &<prefix>* (e.g. "user idem on >secret ~idem:* &idem:* +@all"),
 // which Redis 7 does not grant by default
 // (acl-pubsub-default resetchannels). Without it the scripts still write

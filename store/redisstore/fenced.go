@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/idemproxy/idemproxy/store"
 )
 
@@ -43,15 +45,71 @@ func (s *Store) Finish(ctx context.Context, req store.FinishRequest) error {
 	if err != nil {
 		return err
 	}
+	call := nonce()
 	args := make([]any, 6, 6+maxChunks)
-	args[0], args[1], args[2], args[3], args[4], args[5] = req.Owner, int(req.State), req.Status, ttl, nonce(), s.offset()
+	args[0], args[1], args[2], args[3], args[4], args[5] = req.Owner, int(req.State), req.Status, ttl, call, s.offset()
 	// Larger than MaxResponseSize: completed, not replayable (no chunk), as
 	// a replay would refuse to decode it.
 	if req.State == store.Completed && req.Response != nil && payloadLen(req.Response) <= s.maxResponse {
-		args = appendChunks(args, encodeResponse(req.Response, s.compressMin))
+		enc := encodeResponse(req.Response, s.compressMin)
+		if !chunked(len(enc)) {
+			ok, err := s.finishStaged(ctx, req.Key, call, enc, args)
+			return fenced("finish", req.Key, ok, err)
+		}
+		args = appendChunks(args, enc)
 	}
 	ok, err := finishScript.Run(ctx, s.client, []string{s.redisKey(req.Key)}, args...).Bool()
 	return fenced("finish", req.Key, ok, err)
+}
+
+// stagedTTL bounds how long a staged response outlives a finish.lua that
+// never ran or was refused after its SET (a dropped connection, an out of
+// memory Redis): the script follows the SET in the same pipeline, so it
+// needs the key for microseconds, and a script that finds it gone fails
+// the Finish, which is safe.
+const stagedTTL = time.Minute
+
+// finishStaged finishes with a response too large for chunks: SET under a
+// key named for this call, then finish.lua, which moves it to the record's
+// response key once the fence holds and deletes it otherwise, in one
+// pipeline (one round trip; a re-send repeats both, and the script knows
+// its nonce). A value SET by a command is the buffer Redis read, where a
+// script argument is copied twice; see finish.lua.
+func (s *Store) finishStaged(ctx context.Context, key store.Key, call string, enc []byte, args []any) (bool, error) {
+	keys := s.keys(key)
+	keys = []string{keys[0], keys[1] + ":" + call, keys[1]}
+	pipe := s.client.Pipeline()
+	set := pipe.Set(ctx, keys[1], enc, stagedTTL)
+	run := finishScript.EvalSha(ctx, pipe, keys, args...)
+	_, _ = pipe.Exec(ctx)
+	if err := run.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// A server that does not know the script yet (a restart, a
+		// failover): the staged response is there, the script alone
+		// is sent again, in full.
+		run = finishScript.Eval(ctx, s.client, keys, args...)
+	}
+	ok, err := run.Bool()
+	if err == nil {
+		return ok, nil
+	}
+	if set.Err() != nil {
+		// The script found no staged response because its SET was
+		// refused: that is the error worth reporting.
+		err = set.Err()
+	}
+	if !redis.HasErrorPrefix(err, "NOPERM") {
+		return false, err
+	}
+	// An ACL user without SET or RENAME (granted what earlier releases
+	// needed): the response goes as one script argument, as it did then,
+	// and the staged copy, if the SET was allowed, goes at once.
+	ok, err = finishScript.Run(ctx, s.client, keys[:1], append(args, enc)...).Bool()
+	if set.Err() == nil {
+		pipe = s.client.Pipeline()
+		pipe.Del(ctx, keys[1])
+		_, _ = pipe.Exec(ctx)
+	}
+	return ok, err
 }
 
 // Release implements store.Store (release.lua): the record is replaced by

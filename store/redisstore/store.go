@@ -15,12 +15,14 @@ import (
 	"github.com/idemproxy/idemproxy/store"
 )
 
-// Client is what the store needs of a go-redis client: scripts, PING, and
-// subscriptions for Wait. *redis.Client (standalone or Sentinel-backed),
-// *redis.ClusterClient and redis.UniversalClient satisfy it, and so does a
-// test double wrapping one.
+// Client is what the store needs of a go-redis client: scripts, PING,
+// pipelines (a large response is SET beside the script that finishes its
+// record), and subscriptions for Wait. *redis.Client (standalone or
+// Sentinel-backed), *redis.ClusterClient and redis.UniversalClient satisfy
+// it, and so does a test double wrapping one.
 type Client interface {
 	redis.Scripter
+	Pipeline() redis.Pipeliner
 	Ping(ctx context.Context) *redis.StatusCmd
 	Subscribe(ctx context.Context, channels ...string) *redis.PubSub
 }
@@ -147,6 +149,14 @@ func (s *Store) Close() error {
 // records spread over a Cluster. k is validated: its parts hold no brace.
 func (s *Store) redisKey(k store.Key) string {
 	return s.prefix + "{" + k.Scope + ":" + k.ID + "}"
+}
+
+// keys are the record key and its response key (<record key>:b, a string
+// where a response too large for chunks is kept): the same hash tag, so
+// the same slot.
+func (s *Store) keys(k store.Key) []string {
+	rk := s.redisKey(k)
+	return []string{rk, rk + ":b"}
 }
 
 // Ping reports whether Redis answers.

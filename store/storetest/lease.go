@@ -96,6 +96,15 @@ func fencingCases() []testCase {
 			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusOK, Response: sampleResponse(), TTL: ttl})
 			return owner
 		}},
+		{"CompletedLarge", func(t *testing.T, e *env, key store.Key) string {
+			owner, _ := e.claimed(t, key)
+			body := make([]byte, 70<<10)
+			for i := range body {
+				body[i] = byte(i * 7)
+			}
+			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusOK, Response: &store.Response{Status: http.StatusOK, Body: body}, TTL: ttl})
+			return owner
+		}},
 		{"NotReplayable", func(t *testing.T, e *env, key store.Key) string {
 			owner, _ := e.claimed(t, key)
 			e.finish(t, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusOK, TTL: ttl})
@@ -143,6 +152,11 @@ func fencingCases() []testCase {
 		}},
 		{"FinishCompleted", func(t *testing.T, s store.Store, key store.Key, owner string) error {
 			return s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusAccepted, Response: &store.Response{Status: http.StatusAccepted, Body: []byte("stale")}, TTL: ttl})
+		}},
+		{"FinishCompletedLarge", func(t *testing.T, s store.Store, key store.Key, owner string) error {
+			// Large enough that a backend may keep it apart from the record
+			// (Redis: beyond 2 KiB).
+			return s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: http.StatusAccepted, Response: &store.Response{Status: http.StatusAccepted, Body: make([]byte, 70<<10)}, TTL: ttl})
 		}},
 		{"FinishFailed", func(t *testing.T, s store.Store, key store.Key, owner string) error {
 			return s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: owner, State: store.Failed, Status: http.StatusInternalServerError, TTL: ttl})

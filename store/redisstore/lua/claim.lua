@@ -1,6 +1,7 @@
 -- claim.lua: Store.Claim in one step.
 --
 -- KEYS[1] record key (a hash, see doc.go for its fields)
+-- KEYS[2] its response key, where finish.lua keeps a large response
 -- ARGV[1] fingerprint (32 raw bytes)
 -- ARGV[2] owner token
 -- ARGV[3] lease, ms
@@ -22,7 +23,7 @@
 -- TIME is allowed in a script that writes because Redis replicates a
 -- script's effects (the HSET and PEXPIREAT it made), not the script itself
 -- (by default from Redis 5, the oldest the store runs on: see doc.go).
-local key = KEYS[1]
+local key, body = KEYS[1], KEYS[2]
 local fp, owner = ARGV[1], ARGV[2]
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local takeover = ARGV[5] == '1'
@@ -40,7 +41,7 @@ if not_after > 0 and server_ms > not_after then
   return {8, 0, 0, 0, 0, false, 0, server_ms}
 end
 
-local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't', 'k')
+local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 't', 'k', 'b')
 local state, expires = tonumber(r[1]), tonumber(r[6])
 local version = tonumber(r[4]) or 0
 
@@ -61,13 +62,16 @@ local function claim(took)
   redis.call('HSET', key, 's', 1, 'f', fp, 'o', owner, 'v', v, 'l', now + lease, 'e', e, 't', took)
   if state ~= nil then
     -- A previous record (expired, released, abandoned) may have left its
-    -- status, nonce and response chunks (see finish.lua): they go. An
-    -- absent key, the common case, writes nothing more.
-    local drop = {'c', 'n', 'r', 'k'}
+    -- status, nonce and response (see finish.lua): they go. An absent
+    -- key, the common case, writes nothing more.
+    local drop = {'c', 'n', 'r', 'k', 'b'}
     for i = 1, (tonumber(r[9]) or 1) - 1 do
       drop[#drop + 1] = 'r' .. i
     end
     redis.call('HDEL', key, unpack(drop))
+    if r[10] then
+      redis.call('DEL', body)
+    end
   end
   redis.call('PEXPIREAT', key, e)
   return {1, v, took, 0, 0, false, 0, server_ms}
@@ -119,7 +123,9 @@ local status = tonumber(r[7])
 if state == 2 then
   local resp
   local chunks = tonumber(r[9])
-  if chunks then
+  if r[10] then
+    resp = redis.call('GET', body)
+  elseif chunks then
     -- Stored in chunks (see finish.lua): the caller joins them.
     local names = {'r'}
     for i = 1, chunks - 1 do

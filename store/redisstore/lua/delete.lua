@@ -1,6 +1,7 @@
 -- delete.lua: Store.Delete, whatever the record's state.
 --
 -- KEYS[1] record key
+-- KEYS[2] its response key (see finish.lua), deleted with it
 -- ARGV[1] call nonce: random per Delete call, the same in a client retry
 -- ARGV[2] how long the tombstone is kept, ms
 -- ARGV[3] clock offset, ms (0 in production)
@@ -38,7 +39,7 @@ if state == nil or expires <= now then
   return 0
 end
 local e = now + keep
-redis.call('DEL', key)
+redis.call('DEL', key, KEYS[2])
 redis.call('HSET', key, 's', 4, 'v', r[4] or 0, 'n', nonce, 'e', e)
 redis.call('PEXPIREAT', key, e)
 redis.pcall('PUBLISH', key, '0')

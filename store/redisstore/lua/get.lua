@@ -1,6 +1,7 @@
 -- get.lua: Store.Get, and Wait's look at the record.
 --
 -- KEYS[1] record key
+-- KEYS[2] its response key (see finish.lua)
 -- ARGV[1] "1" to return the stored response too, "0" for the state only
 -- ARGV[2] clock offset, ms (0 in production)
 --
@@ -12,15 +13,17 @@ local key, offset = KEYS[1], tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
 
-local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 'k')
+local r = redis.call('HMGET', key, 's', 'f', 'o', 'v', 'l', 'e', 'c', 'k', 'b')
 local state, expires = tonumber(r[1]), tonumber(r[6])
 if state == nil or state == 4 or expires <= now then
   return false
 end
-local chunks = tonumber(r[8])
-r[8] = nil
+local chunks, separate = tonumber(r[8]), r[9]
+r[8], r[9] = nil, nil
 if ARGV[1] == '1' then
-  if chunks then
+  if separate then
+    r[8] = redis.call('GET', KEYS[2])
+  elseif chunks then
     local names = {'r'}
     for i = 1, chunks - 1 do
       names[i + 1] = 'r' .. i
