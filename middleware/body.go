@@ -59,8 +59,12 @@ func (m *Middleware) getBuf() *[]byte {
 	return &b
 }
 
-// putBuf returns a buffer to the pool unless it grew past maxPooledBuf, so
-// one huge body does not pin its memory for the life of the process.
+// putBuf returns a buffer to the pool unless it grew past maxPooledBuf. A
+// capture is bounded by its route's max_response_body, and one of that
+// size (1 MiB by default) is worth reusing: allocating it again means
+// zeroing a megabyte of fresh pages per request. Past maxPooledBuf a
+// buffer goes to the garbage collector, so a route allowed huge bodies
+// does not keep them in the pool between its rare large responses.
 func (m *Middleware) putBuf(b *[]byte) {
 	if cap(*b) > maxPooledBuf {
 		return
@@ -70,6 +74,6 @@ func (m *Middleware) putBuf(b *[]byte) {
 }
 
 const (
-	maxPooledBuf = 64 << 10
+	maxPooledBuf = 4 << 20
 	maxPresize   = 64 << 10
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 
@@ -50,18 +51,18 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// encodeResponse encodes r, compressed with S2 when the payload is at least
-// compressMin bytes (compressMin <= 0: never) and compression saves at
-// least an eighth.
-func encodeResponse(r *store.Response, compressMin int) []byte {
+// encodeResponse encodes r into dst's memory (grown as needed) or, when
+// compressed, into a new slice: compressed with S2 when the payload is at
+// least compressMin bytes (compressMin <= 0: never) and compression saves
+// at least an eighth.
+func encodeResponse(dst []byte, r *store.Response, compressMin int) []byte {
 	names := make([]string, 0, len(r.Header))
 	for name := range r.Header {
 		names = append(names, name)
 	}
 	slices.Sort(names) // deterministic bytes for the same response
 
-	b := make([]byte, 1, 1+payloadLen(r))
-	b[0] = formatRaw
+	b := append(slices.Grow(dst[:0], 1+payloadLen(r)), formatRaw)
 	b = binary.AppendUvarint(b, uint64(r.Status))
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, name := range names {
@@ -223,4 +224,27 @@ func (d *decoder) skip() {
 		return
 	}
 	d.b = d.b[n:]
+}
+
+// encodeBufs are the buffers Finish encodes into: a 1 MiB response
+// encoded into a fresh buffer each time costs zeroing a megabyte of new
+// pages before copying into it. A buffer is free again once Finish's
+// commands returned (go-redis writes them before it does).
+var encodeBufs sync.Pool
+
+// maxPooledEncode bounds the buffers kept: a rare huge response is left to
+// the garbage collector rather than kept in the pool.
+const maxPooledEncode = 4 << 20
+
+func getEncodeBuf() *[]byte {
+	if b, ok := encodeBufs.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+func putEncodeBuf(b *[]byte) {
+	if cap(*b) <= maxPooledEncode {
+		encodeBufs.Put(b)
+	}
 }

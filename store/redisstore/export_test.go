@@ -38,10 +38,16 @@ func (s *Store) WaitBlocked(key store.Key) <-chan struct{} {
 }
 
 // Codec, for the codec's tests.
-var (
-	EncodeResponse = encodeResponse
-	DecodeResponse = decodeResponse
-)
+var DecodeResponse = decodeResponse
+
+// EncodeResponse encodes into a new buffer.
+func EncodeResponse(r *store.Response, compressMin int) []byte {
+	return encodeResponse(nil, r, compressMin)
+}
+
+// EncodeResponseInto encodes into dst's memory, as Finish does with its
+// pooled buffers.
+var EncodeResponseInto = encodeResponse
 
 // SkewClockEstimate puts s's estimate of the server's clock d behind the
 // server, as if the server's clock had jumped forward by d since it was

@@ -51,7 +51,10 @@ func (s *Store) Finish(ctx context.Context, req store.FinishRequest) error {
 	// Larger than MaxResponseSize: completed, not replayable (no chunk), as
 	// a replay would refuse to decode it.
 	if req.State == store.Completed && req.Response != nil && payloadLen(req.Response) <= s.maxResponse {
-		enc := encodeResponse(req.Response, s.compressMin)
+		bufp := getEncodeBuf()
+		defer putEncodeBuf(bufp)
+		enc := encodeResponse(*bufp, req.Response, s.compressMin)
+		*bufp = enc[:0] // grown, or (compressed) not: either is fine to keep
 		if !chunked(len(enc)) {
 			ok, err := s.finishStaged(ctx, req.Key, call, enc, args)
 			return fenced("finish", req.Key, ok, err)
