@@ -10,20 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idemproxy/idemproxy/internal/rediscluster"
 )
 
 // Cluster is the benchmark's own Redis Cluster: clusterSize masters, no
 // replicas, each a redis-server on a free loopback port (and a free bus
-// port), without persistence like the standalone one. internal/redistest
-// starts the same for the tests, but it imports testing, which has no
-// place in the idembench binary; this is its starter cut down.
+// port), without persistence like the standalone one, joined by
+// internal/rediscluster as the tests' clusters are.
 type Cluster struct {
 	Nodes []*Redis
 }
 
-// clusterSize is the number of masters: the smallest real cluster.
-const clusterSize = 3
+const clusterSize = rediscluster.Size
 
 // clusterReadyTimeout bounds the wait for every node to report the
 // cluster ok after redis-cli created it.
@@ -61,50 +59,10 @@ func StartCluster(ctx context.Context, dir string) (_ *Cluster, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, clusterReadyTimeout)
 	defer cancel()
-	args := append([]string{"--cluster", "create"}, c.Addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	// The nodes learn the others' slots by gossip, so the state turns ok
-	// some time after create returns; there is nothing to wait on but
-	// CLUSTER INFO itself.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for _, n := range c.Nodes {
-		client := redis.NewClient(&redis.Options{Addr: n.Addr})
-		for {
-			info, err := client.ClusterInfo(ctx).Result()
-			if err == nil && clusterOK(info) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				client.Close()
-				return nil, fmt.Errorf("redis cluster not ok at %s after %v: %v\n%s", n.Addr, clusterReadyTimeout, err, info)
-			case <-tick.C:
-			}
-		}
-		client.Close()
+	if err := rediscluster.Create(ctx, cli, c.Addrs()); err != nil {
+		return nil, err
 	}
 	return c, nil
-}
-
-// clusterOK reports whether CLUSTER INFO says the cluster is ok, every
-// slot served and every node known.
-func clusterOK(info string) bool {
-	want := map[string]string{
-		"cluster_state":       "ok",
-		"cluster_slots_ok":    "16384",
-		"cluster_known_nodes": strconv.Itoa(clusterSize),
-	}
-	for line := range strings.SplitSeq(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if w, ok := want[k]; ok && v == w {
-			delete(want, k)
-		}
-	}
-	return len(want) == 0
 }
 
 // Addrs are the nodes' host:port addresses.

@@ -4,19 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/idemproxy/idemproxy/internal/rediscluster"
 )
 
-// clusterSize is the number of masters: the smallest real cluster, enough
-// for keys of one test to land on different nodes.
-const clusterSize = 3
+const clusterSize = rediscluster.Size
 
 // Cluster is a Redis Cluster of three masters (no replicas) started by the
 // tests, all slots assigned and the cluster state ok.
@@ -82,47 +80,10 @@ func (c *Cluster) create() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	args := append([]string{"--cluster", "create"}, c.Addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("redistest: redis-cli --cluster create: %v\n%s", err, out)
-	}
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
-	for _, n := range c.nodes {
-		client := redis.NewClient(n.Options())
-		for {
-			info, err := client.ClusterInfo(ctx).Result()
-			if err == nil && clusterReady(info) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				client.Close()
-				return fmt.Errorf("redistest: cluster not ok after %v at %s: %v\n%s", startTimeout, n.Addr(), err, info)
-			case <-tick.C:
-			}
-		}
-		client.Close()
+	if err := rediscluster.Create(ctx, cli, c.Addrs()); err != nil {
+		return fmt.Errorf("redistest: %w", err)
 	}
 	return nil
-}
-
-// clusterReady reports whether CLUSTER INFO says the cluster is ok, with
-// every slot served and every node known.
-func clusterReady(info string) bool {
-	want := map[string]string{
-		"cluster_state":       "ok",
-		"cluster_slots_ok":    "16384",
-		"cluster_known_nodes": strconv.Itoa(clusterSize),
-	}
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if w, ok := want[k]; ok && v == w {
-			delete(want, k)
-		}
-	}
-	return len(want) == 0
 }
 
 // Addrs returns the nodes' addresses (host:port).
