@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,6 +104,26 @@ type env struct {
 	mw    *Middleware
 	h     http.Handler
 	calls atomic.Int64 // how often the orders handler ran
+}
+
+// claimAsAnotherOwner claims, straight in the store, the key that a POST
+// /orders with body from the caller scope would get: a request of
+// someone else's in flight, as the middleware would see it.
+func (e *env) claimAsAnotherOwner(scope, key, body string) {
+	e.t.Helper()
+	_, err := e.mem.Claim(context.Background(), store.ClaimRequest{
+		Key:         storageKey(scopeHeader, scope, key),
+		Fingerprint: fingerprint(httptestRequest(body), "/orders", nil, []byte(body), nil),
+		Owner:       "someone-else", Lease: 10 * time.Second, TTL: time.Hour,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func httptestRequest(body string) *http.Request {
+	r, _ := http.NewRequest(http.MethodPost, "/orders", strings.NewReader(body))
+	return r
 }
 
 func newEnv(t *testing.T, cfg Config, next func(e *env) http.Handler) *env {

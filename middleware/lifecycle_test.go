@@ -1,15 +1,12 @@
 package middleware
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/idemproxy/idemproxy/store"
 )
 
 // step is one request of a lifecycle case and what it must get.
@@ -41,16 +38,7 @@ const body1 = `{"customer_id":"c1","lines":[{"sku":"A","quantity":1}]}`
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	ordersRequired := Route{Path: "/orders", Policy: Policy{Key: KeyRequired}}
-	preClaim := func(e *env) {
-		e.t.Helper()
-		_, err := e.mem.Claim(context.Background(), store.ClaimRequest{
-			Key: storageKey(scopeHeader, "Bearer test-caller", "k1"), Fingerprint: fingerprint(httptestRequest(body1), "/orders", nil, []byte(body1), nil),
-			Owner: "someone-else", Lease: 10 * time.Second, TTL: time.Hour,
-		})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-	}
+	preClaim := func(e *env) { e.claimAsAnotherOwner("Bearer test-caller", "k1", body1) }
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -290,9 +278,4 @@ func checkProblem(t *testing.T, where string, h http.Header, body []byte, wantTy
 	if p.Type != string(wantType) || p.Status != wantStatus || p.Title == "" || p.Detail == "" {
 		t.Errorf("%s: problem = %+v, want type %s, status %d, a title and a detail", where, p, wantType, wantStatus)
 	}
-}
-
-func httptestRequest(body string) *http.Request {
-	r, _ := http.NewRequest(http.MethodPost, "/orders", strings.NewReader(body))
-	return r
 }

@@ -14,8 +14,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/idemproxy/idemproxy/store"
 )
 
 // tracedEnv is an env whose requests arrive with a recording span, as
@@ -98,17 +96,7 @@ func TestSpanAttributesByOutcome(t *testing.T) {
 		}
 		return rq
 	}
-	otherOwner := func(e *env) {
-		e.t.Helper()
-		_, err := e.mem.Claim(context.Background(), store.ClaimRequest{
-			Key:         storageKey(scopeHeader, rawScope, rawKey),
-			Fingerprint: fingerprint(httptestRequest(rawBody), "/orders", nil, []byte(rawBody), nil),
-			Owner:       "someone-else", Lease: 10 * time.Second, TTL: time.Hour,
-		})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-	}
+	otherOwner := func(e *env) { e.claimAsAnotherOwner(rawScope, rawKey, rawBody) }
 	tests := []struct {
 		name       string
 		cfg        Config
