@@ -89,7 +89,7 @@ func (s *Store) claimOnce(ctx context.Context, key store.Key, args []any) (store
 		args[6], _ = s.server.serverMillis(deadline)
 	}
 	sent := time.Now()
-	v, err := claimScript.Run(ctx, s.client, s.keys(key), args...).Slice()
+	v, err := claimScript.Run(ctx, s.client, []string{s.redisKey(key)}, args...).Slice()
 	if err != nil {
 		return store.ClaimResult{}, nil, err
 	}

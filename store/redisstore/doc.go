@@ -45,10 +45,19 @@
 // the owner is verified and deletes it otherwise. A script copies every
 // argument into Lua and again into the hash (some 4 ms of Redis's single
 // thread for 1 MiB on a 2-core VM, every other client waiting), while SET
-// keeps the buffer Redis read and RENAME moves it. A staged key that no
-// script consumed (the connection dropped between the two) expires after
-// a minute. Claim and Get read the response key in their scripts, so a
-// replay is still one atomic read.
+// keeps the buffer Redis read and RENAME moves it. Where staging fails
+// without the fence having answered (an ACL user without SET or RENAME, a
+// Cluster slot in migration), the response goes as one script argument
+// instead, field r, as in earlier releases, and the staged copy is
+// deleted; one that no script consumed (the connection dropped between
+// the two) expires after a minute. The scripts derive the response key
+// from the record key rather than declare it, and touch it only when
+// field b is set: Cluster refuses a command naming a missing key in a
+// migrating slot (TRYAGAIN), which would fail every claim there. Claim and
+// Get read the response key in their scripts, so a replay is still one
+// atomic read. A response key evicted without its record (an eviction
+// policy other than noeviction, which CheckServer refuses by default)
+// makes the record not replayable, as a response past MaxResponseSize is.
 //
 // # One script per operation
 //
@@ -139,11 +148,13 @@
 // An ACL user needs the keys ~<prefix>*; the commands EVALSHA and EVAL,
 // and those the scripts run: TIME, HMGET, HGET, GET, HSET, HDEL, DEL,
 // RENAME, PEXPIREAT and PUBLISH; SET, for a response too large for chunks
-// (see below); PING; SUBSCRIBE and UNSUBSCRIBE for Wait; INFO and CONFIG
-// GET for CheckServer. A user granted only the commands of earlier
-// releases (no SET, RENAME or GET) still works: a large response is then
-// sent inside the script, as it was before, at the cost that says. Wait mode also needs the channels: the
-// rule &<prefix>* (e.g. "user idem on >secret ~idem:* &idem:* +@all"),
+// (see "Keys and records"); PING; SUBSCRIBE and UNSUBSCRIBE for Wait; INFO
+// and CONFIG GET for CheckServer. A user granted only the commands of
+// earlier releases (no SET, RENAME or GET) still works: a large response
+// is then sent inside the script, as it was before, which costs Redis
+// milliseconds per MiB and the extra refused SET. Wait mode also needs
+// the channels: the rule &<prefix>* (e.g. "user idem on >secret ~idem:*
+// &idem:* +@all"),
 // which Redis 7 does not grant by default
 // (acl-pubsub-default resetchannels). Without it the scripts still write
 // (they PUBLISH with pcall, so a refused notification never fails a Finish,

@@ -66,10 +66,9 @@ func (s *Store) Finish(ctx context.Context, req store.FinishRequest) error {
 }
 
 // stagedTTL bounds how long a staged response outlives a finish.lua that
-// never ran or was refused after its SET (a dropped connection, an out of
-// memory Redis): the script follows the SET in the same pipeline, so it
-// needs the key for microseconds, and a script that finds it gone fails
-// the Finish, which is safe.
+// never ran after its SET (a connection dropped between the two): the
+// script follows the SET in the same pipeline, so it needs the key for
+// microseconds, and a script that finds it gone writes nothing.
 const stagedTTL = time.Minute
 
 // finishStaged finishes with a response too large for chunks: SET under a
@@ -78,9 +77,17 @@ const stagedTTL = time.Minute
 // pipeline (one round trip; a re-send repeats both, and the script knows
 // its nonce). A value SET by a command is the buffer Redis read, where a
 // script argument is copied twice; see finish.lua.
+//
+// Where staging fails but the fence answered nothing (an ACL user without
+// SET or RENAME, a Redis Cluster slot in migration, which refuses the two
+// keys while they sit on different nodes), the response goes as one script
+// argument instead, as in earlier releases, with the same nonce: if the
+// staged finish did run and only its reply was lost, the argument finish
+// finds its own nonce and writes nothing. Not after a refusal for memory
+// (the argument would be refused as well) or when ctx ended.
 func (s *Store) finishStaged(ctx context.Context, key store.Key, call string, enc []byte, args []any) (bool, error) {
-	keys := s.keys(key)
-	keys = []string{keys[0], keys[1] + ":" + call, keys[1]}
+	rk := s.redisKey(key)
+	keys := []string{rk, rk + ":b:" + call}
 	pipe := s.client.Pipeline()
 	set := pipe.Set(ctx, keys[1], enc, stagedTTL)
 	run := finishScript.EvalSha(ctx, pipe, keys, args...)
@@ -100,14 +107,12 @@ func (s *Store) finishStaged(ctx context.Context, key store.Key, call string, en
 		// refused: that is the error worth reporting.
 		err = set.Err()
 	}
-	if !redis.HasErrorPrefix(err, "NOPERM") {
+	if redis.HasErrorPrefix(err, "OOM") || ctx.Err() != nil {
 		return false, err
 	}
-	// An ACL user without SET or RENAME (granted what earlier releases
-	// needed): the response goes as one script argument, as it did then,
-	// and the staged copy, if the SET was allowed, goes at once.
 	ok, err = finishScript.Run(ctx, s.client, keys[:1], append(args, enc)...).Bool()
 	if set.Err() == nil {
+		// The staged copy the script did not move (it wrote nothing).
 		pipe = s.client.Pipeline()
 		pipe.Del(ctx, keys[1])
 		_, _ = pipe.Exec(ctx)

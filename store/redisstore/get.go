@@ -34,7 +34,7 @@ func (s *Store) get(ctx context.Context, key store.Key, withResponse bool) ([]an
 	if withResponse {
 		flag = "1"
 	}
-	v, err := getScript.Run(ctx, s.client, s.keys(key), flag, s.offset()).Slice()
+	v, err := getScript.Run(ctx, s.client, []string{s.redisKey(key)}, flag, s.offset()).Slice()
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redisstore: get %v: %w", key, store.ErrNotFound)
 	}
@@ -97,7 +97,7 @@ func (s *Store) Delete(ctx context.Context, key store.Key) error {
 	if err := key.Validate(); err != nil {
 		return err
 	}
-	n, err := deleteScript.Run(ctx, s.client, s.keys(key),
+	n, err := deleteScript.Run(ctx, s.client, []string{s.redisKey(key)},
 		nonce(), releaseTombstone.Milliseconds(), s.offset()).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete %v: %w", key, err)

@@ -148,3 +148,30 @@ func TestFencedOutLargeFinishChangesNothing(t *testing.T) {
 	}
 	wantNoStaged(t, c, prefix)
 }
+
+// TestLargeFinishOnAServerWithoutTheScript: after a restart or failover
+// the server knows no script; a large finish (SET and EVALSHA in one
+// pipeline) sends the script in full and still stages its response.
+func TestLargeFinishOnAServerWithoutTheScript(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	s := newStore(t, c, redisstore.Config{KeyPrefix: "idem:"})
+	ctx := t.Context()
+	key := newKey()
+	mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resp := largeResponse(64 << 10)
+	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: resp, TTL: ttl}); err != nil {
+		t.Fatalf("Finish after SCRIPT FLUSH: %v", err)
+	}
+	if n := c.Exists(ctx, "idem:{"+key.Scope+":"+key.ID+"}:b").Val(); n != 1 {
+		t.Errorf("the response key after a finish that reloaded the script: %d keys, want 1 (staged, not an argument)", n)
+	}
+	if res := mustClaim(t, s, claimReq(key, "retry"), store.Replay); !bytes.Equal(res.Response.Body, resp.Body) {
+		t.Errorf("replay: %d bytes, want the %d finished", len(res.Response.Body), len(resp.Body))
+	}
+	wantNoStaged(t, c, "")
+}

@@ -151,14 +151,6 @@ func (s *Store) redisKey(k store.Key) string {
 	return s.prefix + "{" + k.Scope + ":" + k.ID + "}"
 }
 
-// keys are the record key and its response key (<record key>:b, a string
-// where a response too large for chunks is kept): the same hash tag, so
-// the same slot.
-func (s *Store) keys(k store.Key) []string {
-	rk := s.redisKey(k)
-	return []string{rk, rk + ":b"}
-}
-
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {

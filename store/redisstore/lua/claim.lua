@@ -1,7 +1,6 @@
 -- claim.lua: Store.Claim in one step.
 --
 -- KEYS[1] record key (a hash, see doc.go for its fields)
--- KEYS[2] its response key, where finish.lua keeps a large response
 -- ARGV[1] fingerprint (32 raw bytes)
 -- ARGV[2] owner token
 -- ARGV[3] lease, ms
@@ -20,10 +19,17 @@
 -- kept from now (replay only, else 0); server_ms is the server's own clock,
 -- from which the store estimates it.
 --
+-- The response key, KEYS[1] .. ':b', where finish.lua keeps a large
+-- response, is derived here, not declared, and touched only when field b
+-- says it is there: declared, the key missing for almost every record would
+-- make Redis Cluster answer TRYAGAIN to every claim in a slot being
+-- migrated. It shares KEYS[1]'s hash tag, so its slot.
+--
 -- TIME is allowed in a script that writes because Redis replicates a
 -- script's effects (the HSET and PEXPIREAT it made), not the script itself
 -- (by default from Redis 5, the oldest the store runs on: see doc.go).
-local key, body = KEYS[1], KEYS[2]
+local key = KEYS[1]
+local body = key .. ':b'
 local fp, owner = ARGV[1], ARGV[2]
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local takeover = ARGV[5] == '1'

@@ -2,8 +2,9 @@
 --
 -- KEYS[1] record key
 -- KEYS[2] (a large response only) the staged response: a string key the
---         caller SET just before this script, named for this call's nonce
--- KEYS[3] (a large response only) the response key, <record key>:b
+--         caller SET just before this script, named for this call's nonce;
+--         it is moved to the response key KEYS[1] .. ':b' (derived, not
+--         declared: see claim.lua)
 -- ARGV[1] owner token
 -- ARGV[2] state: 2 completed, 3 failed
 -- ARGV[3] upstream status
@@ -38,14 +39,16 @@
 -- marks the record with b = 1; on every other answer it deletes the staged
 -- key, so a fenced-out owner never replaces a response and leaves nothing.
 -- Where staging fails (an ACL user granted only the commands of earlier
--- releases), the store sends the response as one argument, field r.
+-- releases, a Redis Cluster slot in migration), the script writes nothing
+-- and the store sends the response as one argument, field r, as earlier
+-- releases did.
 --
 -- Publishes the state on the channel named like the key, for Wait, with
 -- pcall: the record is already written, and an ACL user without the
 -- channel (NOPERM) must not make a finished record look like a failed
 -- Finish. Its waiters then learn nothing; Wait refuses such a user itself.
 local key, owner = KEYS[1], ARGV[1]
-local staged, body = KEYS[2], KEYS[3]
+local staged, body = KEYS[2], key .. ':b'
 local ttl, nonce, offset = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
@@ -78,9 +81,11 @@ end
 if staged then
   -- The first write, so that a RENAME that fails writes nothing: the SET
   -- before this script was refused (out of memory, an ACL user without
-  -- SET) or RENAME is not allowed. An error, not a fenced-out owner: the
-  -- record stays IN_PROGRESS. An IN_PROGRESS record has no response key
-  -- (claim.lua deleted the previous record's), so nothing is replaced.
+  -- SET), RENAME is not allowed, or the slot is migrating. An error, not a
+  -- fenced-out owner: the record stays IN_PROGRESS, and the store falls
+  -- back to the argument. An IN_PROGRESS record's response key, if any, is
+  -- garbage (a record evicted or expired without it), so replacing it is
+  -- right.
   local moved = redis.pcall('RENAME', staged, body)
   if type(moved) == 'table' and moved.err then
     return redis.error_reply('idem: the staged response of ' .. key .. ': ' .. moved.err)
@@ -90,7 +95,10 @@ local e = now + ttl
 -- HSET first: Redis checks maxmemory only at a script's first
 -- memory-adding write, so an HDEL first would let an OOM Redis store the
 -- response anyway (RELIABILITY.md D2). Refused, the record stays
--- IN_PROGRESS until its lease ends, as after any failed finish.
+-- IN_PROGRESS until its lease ends, as after any failed finish. A staged
+-- response was checked already, by its SET: the RENAME before this HSET
+-- adds no memory, but as a write it spares the HSET the check, so a staged
+-- finish whose SET was admitted completes even if Redis is full by now.
 local set = {key, 's', ARGV[2], 'c', ARGV[3], 'e', e, 'n', nonce}
 local chunks = #ARGV - 6
 for i = 1, chunks do

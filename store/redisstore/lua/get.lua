@@ -1,7 +1,7 @@
 -- get.lua: Store.Get, and Wait's look at the record.
 --
--- KEYS[1] record key
--- KEYS[2] its response key (see finish.lua)
+-- KEYS[1] record key; its response key KEYS[1] .. ':b' is read only when
+--         field b says it is there (see claim.lua)
 -- ARGV[1] "1" to return the stored response too, "0" for the state only
 -- ARGV[2] clock offset, ms (0 in production)
 --
@@ -22,7 +22,7 @@ local chunks, separate = tonumber(r[8]), r[9]
 r[8], r[9] = nil, nil
 if ARGV[1] == '1' then
   if separate then
-    r[8] = redis.call('GET', KEYS[2])
+    r[8] = redis.call('GET', key .. ':b')
   elseif chunks then
     local names = {'r'}
     for i = 1, chunks - 1 do
