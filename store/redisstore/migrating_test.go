@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"strconv"
 	"testing"
 
@@ -31,10 +30,7 @@ func TestMigratingSlotServesEveryOperation(t *testing.T) {
 	// A record finished before the migration, on the slot's owner.
 	old := newKey()
 	finished := largeResponse(16 << 10)
-	mustClaim(t, s, claimReq(old, "before"), store.Claimed)
-	if err := s.Finish(ctx, store.FinishRequest{Key: old, Owner: "before", State: store.Completed, Status: 201, Response: finished, TTL: ttl}); err != nil {
-		t.Fatal(err)
-	}
+	completed(t, s, old, "before", finished)
 	oldName := prefix + "{" + old.Scope + ":" + old.ID + "}"
 	slot, err := client.ClusterKeySlot(ctx, oldName).Result()
 	if err != nil {
@@ -65,9 +61,7 @@ func TestMigratingSlotServesEveryOperation(t *testing.T) {
 	}
 
 	// The record on the old owner: replayed, read, its large response whole.
-	if res := mustClaim(t, s, claimReq(old, "retry"), store.Replay); !bytes.Equal(res.Response.Body, finished.Body) {
-		t.Errorf("replay during the migration: %d bytes, want the %d finished", len(res.Response.Body), len(finished.Body))
-	}
+	wantReplay(t, s, old, finished)
 	if _, err := s.Get(ctx, old); err != nil {
 		t.Errorf("Get during the migration: %v", err)
 	}
@@ -80,15 +74,8 @@ func TestMigratingSlotServesEveryOperation(t *testing.T) {
 		}
 	}
 	for i, resp := range []*store.Response{largeResponse(64 << 10), sample()} {
-		key := fresh[i]
-		mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
-		if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: resp, TTL: ttl}); err != nil {
-			t.Errorf("Finish of %d bytes during the migration: %v", len(resp.Body), err)
-			continue
-		}
-		if res := mustClaim(t, s, claimReq(key, "retry"), store.Replay); !bytes.Equal(res.Response.Body, resp.Body) {
-			t.Errorf("replay of %d bytes during the migration: %d bytes", len(resp.Body), len(res.Response.Body))
-		}
+		completed(t, s, fresh[i], "owner", resp)
+		wantReplay(t, s, fresh[i], resp)
 	}
 	if err := s.Delete(ctx, old); err != nil {
 		t.Errorf("Delete during the migration: %v", err)

@@ -23,6 +23,23 @@ func largeResponse(n int) *store.Response {
 	return &store.Response{Status: http.StatusCreated, Header: http.Header{"Content-Type": {"application/octet-stream"}}, Body: body}
 }
 
+// completed claims key for owner and finishes it COMPLETED with resp.
+func completed(t *testing.T, s store.Store, key store.Key, owner string, resp *store.Response) {
+	t.Helper()
+	mustClaim(t, s, claimReq(key, owner), store.Claimed)
+	if err := s.Finish(t.Context(), store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: resp.Status, Response: resp, TTL: ttl}); err != nil {
+		t.Fatalf("Finish of %d bytes: %v", len(resp.Body), err)
+	}
+}
+
+// wantReplay fails t unless a claim of key replays want's body.
+func wantReplay(t *testing.T, s store.Store, key store.Key, want *store.Response) {
+	t.Helper()
+	if res := mustClaim(t, s, claimReq(key, "retry"), store.Replay); !bytes.Equal(res.Response.Body, want.Body) {
+		t.Errorf("replayed %d bytes, want the %d finished", len(res.Response.Body), len(want.Body))
+	}
+}
+
 // wantNoStaged fails t when a staged response (<prefix>...}:b:<nonce>) is
 // left on c's server under prefix ("" for any prefix): a staged copy that
 // no script consumed is memory nobody reads.
@@ -50,19 +67,10 @@ func TestLargeResponseLivesAndDiesWithItsRecord(t *testing.T) {
 	ctx := t.Context()
 	key := newKey()
 	name := "idem:{" + key.Scope + ":" + key.ID + "}"
-	finish := func(owner string, resp *store.Response) {
-		t.Helper()
-		mustClaim(t, s, claimReq(key, owner), store.Claimed)
-		if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: resp.Status, Response: resp, TTL: ttl}); err != nil {
-			t.Fatalf("Finish of %d bytes: %v", len(resp.Body), err)
-		}
-	}
+	finish := func(owner string, resp *store.Response) { t.Helper(); completed(t, s, key, owner, resp) }
 	replays := func(want *store.Response) {
 		t.Helper()
-		res := mustClaim(t, s, claimReq(key, "retry"), store.Replay)
-		if !bytes.Equal(res.Response.Body, want.Body) {
-			t.Errorf("replayed %d bytes, want the %d finished", len(res.Response.Body), len(want.Body))
-		}
+		wantReplay(t, s, key, want)
 		rec, err := s.Get(ctx, key)
 		if err != nil || rec.Response == nil || !bytes.Equal(rec.Response.Body, want.Body) {
 			t.Errorf("Get: %v; want the %d bytes finished", err, len(want.Body))
@@ -123,10 +131,7 @@ func TestFencedOutLargeFinishChangesNothing(t *testing.T) {
 	ctx := t.Context()
 	key := newKey()
 	first := largeResponse(64 << 10)
-	mustClaim(t, s, claimReq(key, "owner"), store.Claimed)
-	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: first, TTL: ttl}); err != nil {
-		t.Fatal(err)
-	}
+	completed(t, s, key, "owner", first)
 	for _, owner := range []string{"owner", "someone-else"} {
 		err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: owner, State: store.Completed, Status: 201, Response: largeResponse(64 << 10), TTL: ttl})
 		if !errors.Is(err, store.ErrNotOwner) {
@@ -142,10 +147,7 @@ func TestFencedOutLargeFinishChangesNothing(t *testing.T) {
 	if rec, err := s.Get(ctx, other); err != nil || rec.State != store.InProgress || rec.Owner != "current" {
 		t.Errorf("the record after a stale owner's Finish: %+v, %v; want IN_PROGRESS by current", rec, err)
 	}
-	res := mustClaim(t, s, claimReq(key, "retry"), store.Replay)
-	if !bytes.Equal(res.Response.Body, first.Body) {
-		t.Errorf("replay after refused finishes: not the first response")
-	}
+	wantReplay(t, s, key, first)
 	wantNoStaged(t, c, prefix)
 }
 
@@ -164,14 +166,12 @@ func TestLargeFinishOnAServerWithoutTheScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp := largeResponse(64 << 10)
-	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: 201, Response: resp, TTL: ttl}); err != nil {
+	if err := s.Finish(ctx, store.FinishRequest{Key: key, Owner: "owner", State: store.Completed, Status: resp.Status, Response: resp, TTL: ttl}); err != nil {
 		t.Fatalf("Finish after SCRIPT FLUSH: %v", err)
 	}
 	if n := c.Exists(ctx, "idem:{"+key.Scope+":"+key.ID+"}:b").Val(); n != 1 {
 		t.Errorf("the response key after a finish that reloaded the script: %d keys, want 1 (staged, not an argument)", n)
 	}
-	if res := mustClaim(t, s, claimReq(key, "retry"), store.Replay); !bytes.Equal(res.Response.Body, resp.Body) {
-		t.Errorf("replay: %d bytes, want the %d finished", len(res.Response.Body), len(resp.Body))
-	}
+	wantReplay(t, s, key, resp)
 	wantNoStaged(t, c, "")
 }
