@@ -29,7 +29,6 @@
 -- script's effects (the HSET and PEXPIREAT it made), not the script itself
 -- (by default from Redis 5, the oldest the store runs on: see doc.go).
 local key = KEYS[1]
-local body = key .. ':b'
 local fp, owner = ARGV[1], ARGV[2]
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local takeover = ARGV[5] == '1'
@@ -76,7 +75,7 @@ local function claim(took)
     end
     redis.call('HDEL', key, unpack(drop))
     if r[10] then
-      redis.call('DEL', body)
+      redis.call('DEL', key .. ':b')
     end
   end
   redis.call('PEXPIREAT', key, e)
@@ -130,7 +129,7 @@ if state == 2 then
   local resp
   local chunks = tonumber(r[9])
   if r[10] then
-    resp = redis.call('GET', body)
+    resp = redis.call('GET', key .. ':b')
   elseif chunks then
     -- Stored in chunks (see finish.lua): the caller joins them.
     local names = {'r'}

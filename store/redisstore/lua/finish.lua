@@ -48,7 +48,7 @@
 -- channel (NOPERM) must not make a finished record look like a failed
 -- Finish. Its waiters then learn nothing; Wait refuses such a user itself.
 local key, owner = KEYS[1], ARGV[1]
-local staged, body = KEYS[2], key .. ':b'
+local staged = KEYS[2]
 local ttl, nonce, offset = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + offset
@@ -86,7 +86,7 @@ if staged then
   -- back to the argument. An IN_PROGRESS record's response key, if any, is
   -- garbage (a record evicted or expired without it), so replacing it is
   -- right.
-  local moved = redis.pcall('RENAME', staged, body)
+  local moved = redis.pcall('RENAME', staged, key .. ':b')
   if type(moved) == 'table' and moved.err then
     return redis.error_reply('idem: the staged response of ' .. key .. ': ' .. moved.err)
   end
@@ -117,7 +117,7 @@ redis.call('HSET', unpack(set))
 redis.call('HDEL', key, 'o', 'l', 't')
 redis.call('PEXPIREAT', key, e)
 if staged then
-  redis.call('PEXPIREAT', body, e)
+  redis.call('PEXPIREAT', key .. ':b', e)
 end
 redis.pcall('PUBLISH', key, ARGV[2])
 return 1
