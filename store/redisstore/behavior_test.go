@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -259,15 +258,9 @@ func TestRetriedScriptsAreSafe(t *testing.T) {
 
 	// A large response, staged beside the script: the re-sent SET and
 	// script leave one response and no staged copy.
-	large := newKey()
-	mustClaim(t, s, claimReq(large, "o3"), store.Claimed)
-	want := largeResponse(64 << 10)
-	if err := s.Finish(ctx, store.FinishRequest{Key: large, Owner: "o3", State: store.Completed, Status: 201, Response: want, TTL: ttl}); err != nil {
-		t.Fatalf("retried Finish of a large response: got %v, want nil", err)
-	}
-	if res := mustClaim(t, s, claimReq(large, "retry"), store.Replay); !bytes.Equal(res.Response.Body, want.Body) {
-		t.Errorf("replay after a retried large Finish: %d bytes, want the %d finished", len(res.Response.Body), len(want.Body))
-	}
+	large, want := newKey(), largeResponse(64<<10)
+	completed(t, s, large, "o3", want)
+	wantReplay(t, s, large, want)
 	wantNoStaged(t, d.Client, prefix)
 	if d.runs == 0 {
 		t.Fatalf("the doubling client ran no script")
